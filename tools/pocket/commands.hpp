@@ -1,0 +1,21 @@
+// Subcommands of the `pocket` CLI. Each registers itself on the app and runs from a callback;
+// commands report errors by returning a non-zero exit code after printing the message.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace pocket::cli {
+
+// Set by a command's callback: the process exit code.
+int& exit_code();
+// Prints "pocket <cmd>: <message>" to stderr and sets exit code 1.
+void fail(const std::string& command, const std::string& message);
+
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
+void register_infer(CLI::App& app);
+void register_import(CLI::App& app);
+void register_info(CLI::App& app);
+
+}  // namespace pocket::cli

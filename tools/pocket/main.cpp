@@ -1,0 +1,36 @@
+// `pocket`: the command-line front end. Thin: parsing, progress and output formatting only.
+#include <cstdio>
+#include <iostream>
+
+#include "commands.hpp"
+
+namespace pocket::cli {
+
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+
+void fail(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "pocket %s: %s\n", command.c_str(), message.c_str());
+  exit_code() = 1;
+}
+
+}  // namespace pocket::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"pocket: train, inspect, quantize and deploy small CNNs to microcontrollers", "pocket"};
+  app.set_version_flag("--version", std::string("pocket ") + POCKET_VERSION);
+  app.require_subcommand(1);
+  pocket::cli::register_train(app);
+  pocket::cli::register_eval(app);
+  pocket::cli::register_infer(app);
+  pocket::cli::register_import(app);
+  pocket::cli::register_info(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return pocket::cli::exit_code();
+}
