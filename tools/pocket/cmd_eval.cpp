@@ -1,6 +1,107 @@
-// Placeholder: `pocket eval` is registered here by its implementation.
+// pocket eval: top-1 accuracy, per-class accuracy and confusion matrix on CIFAR-10.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "pocket/data.hpp"
+#include "pocket/onnx.hpp"
+#include "pocket/train.hpp"
 
 namespace pocket::cli {
-void register_eval(CLI::App&) {}
+namespace {
+
+struct EvalOptions {
+  std::string model;
+  std::string data;
+  std::string normalize;
+  std::string split = "test";
+  int64_t limit = 0;
+  int batch = 250;
+  bool json = false;
+};
+
+nlohmann::json eval_json(const EvalResult& r, const std::vector<std::string>& names) {
+  nlohmann::json j;
+  j["accuracy"] = r.accuracy;
+  j["images"] = r.images;
+  j["correct"] = r.correct;
+  j["seconds"] = r.seconds;
+  j["per_class"] = nlohmann::json::object();
+  for (size_t c = 0; c < r.per_class.size(); ++c) j["per_class"][c < names.size() ? names[c] : std::to_string(c)] = r.per_class[c];
+  j["confusion"] = r.confusion;
+  j["classes"] = names;
+  return j;
+}
+
+void print_eval(const EvalResult& r, const std::vector<std::string>& names) {
+  std::printf("top-1 accuracy %.2f%% (%lld/%lld images, %.2fs)\n\n", r.accuracy, static_cast<long long>(r.correct),
+              static_cast<long long>(r.images), r.seconds);
+  std::printf("%-12s %8s\n", "class", "accuracy");
+  for (size_t c = 0; c < r.per_class.size(); ++c) std::printf("%-12s %7.2f%%\n", names[c].c_str(), r.per_class[c]);
+  std::printf("\nconfusion matrix (rows: true class, columns: predicted)\n%-12s", "");
+  for (size_t c = 0; c < names.size(); ++c) std::printf(" %6.6s", names[c].c_str());
+  std::printf("\n");
+  for (size_t t = 0; t < r.confusion.size(); ++t) {
+    std::printf("%-12s", names[t].c_str());
+    for (int64_t v : r.confusion[t]) std::printf(" %6lld", static_cast<long long>(v));
+    std::printf("\n");
+  }
+}
+
+void run_eval(const EvalOptions& o) {
+  const char* cmd = "eval";
+  auto graph = load_onnx(o.model);
+  if (!graph) return fail(cmd, graph.message());
+  if (!o.normalize.empty()) {
+    auto n = Normalization::parse(o.normalize);
+    if (!n) return fail(cmd, n.message());
+    if (graph->normalization.known() && graph->normalization.spec() != n->spec()) {
+      std::fprintf(stderr, "pocket eval: note: overriding the model's recorded normalisation %s with %s\n",
+                   graph->normalization.spec().c_str(), n->spec().c_str());
+    }
+    graph->normalization = *n;
+  }
+  if (!graph->normalization.known()) {
+    return fail(cmd, o.model + " does not record its input normalisation (ONNX files exported by PyTorch do not): "
+                               "pass --normalize lab|unit|raw|R,G,B/R,G,B, or record it once with `pocket import " +
+                               o.model + " --normalize ... --out OUT.onnx`");
+  }
+  const std::string dir = resolve_data_dir(o.data);
+  auto data = load_cifar10(dir, o.split == "train" ? Split::Train : Split::Test);
+  if (!data) return fail(cmd, data.message());
+  if (o.limit > 0 && o.limit < data->size()) {
+    data->labels.resize(static_cast<size_t>(o.limit));
+    data->pixels.resize(static_cast<size_t>(o.limit) * kCifarImageBytes);
+  }
+  auto r = evaluate(*graph, *data, o.batch);
+  if (!r) return fail(cmd, r.message());
+  if (o.json) {
+    nlohmann::json j = eval_json(*r, data->class_names);
+    j["model"] = o.model;
+    j["engine"] = "float";
+    j["split"] = o.split;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    print_eval(*r, data->class_names);
+  }
+}
+
+}  // namespace
+
+void register_eval(CLI::App& app) {
+  auto opts = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand("eval", "Evaluate a model on the CIFAR-10 test set: accuracy, per class, confusion");
+  sub->add_option("model", opts->model, "Model file (.onnx)")->required();
+  sub->add_option("--data", opts->data, "CIFAR-10 directory (default: $POCKET_DATA, else ./data/cifar-10-batches-bin)");
+  sub->add_option("--normalize", opts->normalize,
+                  "Input normalisation for models that do not record it: lab (x/127.5-1), unit (x/255), raw (0-255) "
+                  "or R,G,B/R,G,B (mean/std on the 0-1 scale)");
+  sub->add_option("--split", opts->split, "test or train")->check(CLI::IsMember({"test", "train"}))->capture_default_str();
+  sub->add_option("--limit", opts->limit, "Evaluate only the first N images")->check(CLI::PositiveNumber);
+  sub->add_option("--batch", opts->batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_flag("--json", opts->json, "Print one JSON object: accuracy (percent), per_class, confusion, images, seconds");
+  sub->callback([opts] { run_eval(*opts); });
+}
+
 }  // namespace pocket::cli
