@@ -1,6 +1,124 @@
-// Placeholder: `pocket info` is registered here by its implementation.
+// pocket info: what a model is: its ops and shapes, parameter count, input normalisation, metadata.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
+#include "pocket/onnx.hpp"
 
 namespace pocket::cli {
-void register_info(CLI::App&) {}
+namespace {
+
+struct InfoOptions {
+  std::string model;
+  bool json = false;
+};
+
+nlohmann::json attrs_json(const Node& n) {
+  const Attrs& a = n.attrs;
+  nlohmann::json j = nlohmann::json::object();
+  switch (n.kind) {
+    case OpKind::Conv:
+      j["groups"] = a.groups;
+      j["dilation"] = a.dilation;
+      [[fallthrough]];
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+      j["kernel"] = a.kernel;
+      j["stride"] = a.stride;
+      j["pads"] = a.pads;
+      if (n.kind == OpKind::AveragePool) j["count_include_pad"] = a.count_include_pad;
+      break;
+    case OpKind::Clip:
+      // JSON has no infinity: an open bound is null.
+      j["min"] = std::isinf(a.clip_min) ? nlohmann::json(nullptr) : nlohmann::json(a.clip_min);
+      j["max"] = std::isinf(a.clip_max) ? nlohmann::json(nullptr) : nlohmann::json(a.clip_max);
+      break;
+    case OpKind::BatchNorm:
+      j["epsilon"] = a.epsilon;
+      break;
+    case OpKind::Flatten:
+    case OpKind::Softmax:
+      j["axis"] = a.axis;
+      break;
+    case OpKind::Reshape:
+      j["shape"] = a.target_shape;
+      break;
+    case OpKind::Pad:
+      j["pads"] = a.pad_amounts;
+      j["value"] = a.pad_value;
+      break;
+    case OpKind::GlobalAveragePool:
+    case OpKind::Relu:
+    case OpKind::Add:
+    case OpKind::Linear:
+      break;
+  }
+  return j;
+}
+
+nlohmann::json graph_json(const Graph& g) {
+  nlohmann::json j;
+  const Value& in = g.values[static_cast<size_t>(g.input)];
+  const Value& out = g.values[static_cast<size_t>(g.output)];
+  j["input"] = {{"name", in.name}, {"shape", in.shape}};
+  j["output"] = {{"name", out.name}, {"shape", out.shape}};
+  j["normalization"] = g.normalization.spec();
+  j["parameters"] = g.parameter_count();
+  j["metadata"] = g.metadata;
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const Node& n : g.nodes) {
+    nlohmann::json jn;
+    jn["name"] = n.name;
+    jn["op"] = op_name(n.kind);
+    nlohmann::json ins = nlohmann::json::array();
+    nlohmann::json params = nlohmann::json::array();
+    int64_t count = 0;
+    for (int id : n.inputs) {
+      const Value& v = g.values[static_cast<size_t>(id)];
+      if (v.kind == ValueKind::Param) {
+        params.push_back({{"name", v.name}, {"shape", v.shape}});
+        count += v.init.numel();
+      } else {
+        ins.push_back({{"name", v.name}, {"shape", v.shape}});
+      }
+    }
+    jn["inputs"] = ins;
+    jn["params"] = params;
+    jn["parameters"] = count;
+    jn["output_shape"] = g.values[static_cast<size_t>(n.output)].shape;
+    jn["attrs"] = attrs_json(n);
+    nodes.push_back(jn);
+  }
+  j["nodes"] = nodes;
+  return j;
+}
+
+void run_info(const InfoOptions& o) {
+  auto graph = load_onnx(o.model);
+  if (!graph) return fail("info", graph.message());
+  if (o.json) {
+    nlohmann::json j = graph_json(*graph);
+    j["model"] = o.model;
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s", describe(*graph).c_str());
+  for (const auto& [key, value] : graph->metadata) std::printf("metadata %s = %s\n", key.c_str(), value.c_str());
+}
+
+}  // namespace
+
+void register_info(CLI::App& app) {
+  auto opts = std::make_shared<InfoOptions>();
+  CLI::App* sub = app.add_subcommand("info", "Describe a model: ops, shapes, parameter count, input normalisation");
+  sub->add_option("model", opts->model, "Model file (.onnx)")->required();
+  sub->add_flag("--json", opts->json,
+                "Print one JSON object: input, output, normalization, parameters, metadata, nodes (name, op, inputs, "
+                "params, parameters, output_shape, attrs)");
+  sub->callback([opts] { run_info(*opts); });
+}
+
 }  // namespace pocket::cli
