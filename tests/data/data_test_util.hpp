@@ -34,6 +34,7 @@ inline void write_text(const std::string& path, const std::string& text) {
 
 inline std::vector<uint8_t> read_bytes(const std::string& path, size_t max = SIZE_MAX) {
   std::ifstream f(path, std::ios::binary);
+  if (!f) return {};
   f.seekg(0, std::ios::end);
   const auto size = std::min(static_cast<size_t>(f.tellg()), max);
   f.seekg(0);
