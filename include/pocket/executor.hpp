@@ -2,6 +2,7 @@
 // error) and reuses buffers between runs.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "pocket/graph.hpp"
@@ -19,6 +20,12 @@ class Executor {
   // an error if the input's shape does not match.
   Result<const Tensor*> run(const Tensor& input);
 
+  // Called after every node with the node's output value id and tensor, which it may modify in
+  // place (fake quantization simulates integer rounding this way). The input is passed too, as
+  // value graph().input, before the first node.
+  using OutputHook = std::function<void(int value, Tensor& tensor)>;
+  void set_output_hook(OutputHook hook) { hook_ = std::move(hook); }
+
   // The value computed for `value` by the last run (parameters: their initializer).
   const Tensor& value(int value) const;
   const Graph& graph() const { return graph_; }
@@ -33,6 +40,7 @@ class Executor {
   const Graph& graph_;
   std::vector<Tensor> acts_;   // by value id; Params are left empty (read from the graph)
   std::vector<Tensor> grads_;  // by value id
+  OutputHook hook_;
 };
 
 }  // namespace pocket

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pocket/data.hpp"
+#include "pocket/executor.hpp"
 #include "pocket/graph.hpp"
 #include "pocket/status.hpp"
 
@@ -80,6 +81,8 @@ struct EvalResult {
 EvalResult summarize(const std::vector<int>& predictions, const std::vector<uint8_t>& labels, int classes);
 
 // Evaluates a float graph on `data` (normalised with the graph's normalisation, which must be known).
-Result<EvalResult> evaluate(const Graph& graph, const Dataset& data, int batch = 250);
+// `hook`, if set, is installed on the executor (see Executor::set_output_hook).
+Result<EvalResult> evaluate(const Graph& graph, const Dataset& data, int batch = 250,
+                            const Executor::OutputHook& hook = {});
 
 }  // namespace pocket

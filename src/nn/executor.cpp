@@ -18,11 +18,13 @@ Result<const Tensor*> Executor::run(const Tensor& input) {
                  shape_str(want) + " (any batch size)"};
   }
   acts_[static_cast<size_t>(graph_.input)] = input;
+  if (hook_) hook_(graph_.input, acts_[static_cast<size_t>(graph_.input)]);
   std::vector<const Tensor*> ins;
   for (const Node& n : graph_.nodes) {
     ins.clear();
     for (int id : n.inputs) ins.push_back(&value(id));
     forward(n, ins, acts_[static_cast<size_t>(n.output)]);
+    if (hook_) hook_(n.output, acts_[static_cast<size_t>(n.output)]);
   }
   return &acts_[static_cast<size_t>(graph_.output)];
 }

@@ -135,7 +135,7 @@ EvalResult summarize(const std::vector<int>& predictions, const std::vector<uint
   return r;
 }
 
-Result<EvalResult> evaluate(const Graph& graph, const Dataset& data, int batch) {
+Result<EvalResult> evaluate(const Graph& graph, const Dataset& data, int batch, const Executor::OutputHook& hook) {
   if (!graph.normalization.known()) {
     return Error{"the model does not record its input normalisation (ONNX files from PyTorch do not): pass "
                  "--normalize lab|unit|raw|R,G,B/R,G,B, or record it once with `pocket import IN.onnx --normalize ... "
@@ -150,6 +150,7 @@ Result<EvalResult> evaluate(const Graph& graph, const Dataset& data, int batch) 
   if (batch < 1) return Error{"batch must be at least 1"};
   const auto t0 = Clock::now();
   Executor exec(graph);
+  if (hook) exec.set_output_hook(hook);
   const int64_t classes = graph.output_shape()[1];
   std::vector<int> predictions(static_cast<size_t>(data.size()));
   std::vector<int64_t> idx;
