@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -30,14 +31,20 @@ bool Window2d::is_pointwise() const {
 
 namespace {
 
-std::string pair_str(const std::array<int, 2>& v) {
-  return "{" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + "}";
+// Built with += (GCC 12 at -O3 warns falsely, -Wrestrict, on "literal" + std::string&&).
+std::string brace_list(std::initializer_list<int> values) {
+  std::string s = "{";
+  for (int v : values) {
+    if (s.size() > 1) s += ", ";
+    s += std::to_string(v);
+  }
+  s += "}";
+  return s;
 }
 
-std::string pads_str(const std::array<int, 4>& p) {
-  return "{" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + ", " + std::to_string(p[2]) + ", " +
-         std::to_string(p[3]) + "}";
-}
+std::string pair_str(const std::array<int, 2>& v) { return brace_list({v[0], v[1]}); }
+
+std::string pads_str(const std::array<int, 4>& p) { return brace_list({p[0], p[1], p[2], p[3]}); }
 
 }  // namespace
 

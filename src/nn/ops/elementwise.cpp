@@ -42,7 +42,10 @@ void relu_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/, c
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
 #pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) dx_data[i] += x_data[i] > 0.0f ? dy_data[i] : 0.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    const float dy = dy_data[i];  // loaded unconditionally, so the loop vectorises
+    dx_data[i] += x_data[i] > 0.0f ? dy : 0.0f;
+  }
 }
 
 // ---- Clip ---------------------------------------------------------------------------------------
@@ -85,7 +88,8 @@ void clip_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
 #pragma omp parallel for schedule(static) if (worth_parallel(count))
   for (int64_t i = 0; i < count; ++i) {
     const float v = x_data[i];
-    dx_data[i] += v > lo && v < hi ? dy_data[i] : 0.0f;
+    const float dy = dy_data[i];
+    dx_data[i] += v > lo && v < hi ? dy : 0.0f;
   }
 }
 

@@ -76,7 +76,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const fl
 
 // A per-thread scratch buffer of at least `count` floats (contents unspecified). Slots are
 // independent buffers; a slot's pointer stays valid until the same thread asks that slot again.
-enum class Scratch : uint8_t { Columns, ColumnGrads, Partials, Count };
+enum class Scratch : uint8_t { Columns, ColumnGrads, Partials, Padded, PaddedGrads, Wide, Count };
 float* scratch(Scratch slot, size_t count);
 
 // The batch reductions of parameter gradients split the batch into batch_groups(n) contiguous

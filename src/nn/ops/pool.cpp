@@ -121,7 +121,7 @@ void max_pool_forward(const Node& node, Inputs inputs, Tensor& out) {
   }
 }
 
-void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
+void max_pool_backward(const Node& node, Inputs inputs, const Tensor& out, const Tensor& grad_out,
                        GradInputs grad_inputs) {
   Tensor* dx = grad_inputs[0];
   if (dx == nullptr) return;
@@ -129,13 +129,41 @@ void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, c
   const Window2d g = pool_window(node, x.shape);
   const int64_t planes = g.batch * g.in_c;
   const float* x_data = x.ptr();
+  const float* y_data = out.ptr();
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
+  const bool plain = is_plain_2x2(g);
 #pragma omp parallel for schedule(static) if (worth_parallel(planes * g.in_plane()))
   for (int64_t p = 0; p < planes; ++p) {
     const float* x_p = x_data + p * g.in_plane();
     const float* dy_p = dy_data + p * g.out_plane();
     float* dx_p = dx_data + p * g.in_plane();
+    if (plain) {
+      // The same first-maximum rule as argmax_tap, without branches: the maximum is the forward
+      // output, and the first tap equal to it takes the gradient.
+      const float* y_p = y_data + p * g.out_plane();
+      for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+        const float* row0 = x_p + 2 * out_y * g.in_w;
+        const float* row1 = row0 + g.in_w;
+        float* d_row0 = dx_p + 2 * out_y * g.in_w;
+        float* d_row1 = d_row0 + g.in_w;
+        const float* y_row = y_p + out_y * g.out_w;
+        const float* dy_row = dy_p + out_y * g.out_w;
+        for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+          const float y = y_row[out_x];
+          const float d = dy_row[out_x];
+          const bool t0 = row0[2 * out_x] == y;
+          const bool t1 = !t0 && row0[2 * out_x + 1] == y;
+          const bool t2 = !t0 && !t1 && row1[2 * out_x] == y;
+          const bool t3 = !t0 && !t1 && !t2 && row1[2 * out_x + 1] == y;
+          d_row0[2 * out_x] += t0 ? d : 0.0f;
+          d_row0[2 * out_x + 1] += t1 ? d : 0.0f;
+          d_row1[2 * out_x] += t2 ? d : 0.0f;
+          d_row1[2 * out_x + 1] += t3 ? d : 0.0f;
+        }
+      }
+      continue;
+    }
     for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
       for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
         const int64_t at = argmax_tap(x_p, g, out_y, out_x);
