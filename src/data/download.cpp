@@ -65,7 +65,7 @@ struct Transfer {
   std::FILE* file = nullptr;
   Md5 md5;
   int64_t received = 0;
-  int64_t last_reported = -1;
+  int64_t last_reported = 0;  // libcurl's calls before any data arrives are not reported
   int write_errno = 0;
   const DownloadOptions* options = nullptr;
 };
@@ -455,10 +455,20 @@ Status download_cifar10(const DownloadOptions& options) {
     return Error{target + " already exists: use it as it is (--data " + target + "), or pass --force to download "
                  "it again and replace it"};
   }
+  // A directory created here is removed again if the download fails (when it is still empty).
+  const bool created_dir = !fs::exists(options.dir, ec);
   fs::create_directories(options.dir, ec);
   if (ec || !fs::is_directory(options.dir)) {
     return Error{"cannot create the directory " + options.dir + (ec ? ": " + ec.message() : std::string{})};
   }
+  struct RemoveIfEmpty {
+    std::string dir;
+    bool armed;
+    ~RemoveIfEmpty() {
+      std::error_code ignored;
+      if (armed && fs::is_empty(dir, ignored)) fs::remove(dir, ignored);
+    }
+  } remove_created_dir{options.dir, created_dir};
   const std::string pid = std::to_string(::getpid());
   const std::string archive = (fs::path(options.dir) / (".cifar-10-binary.tar.gz.partial-" + pid)).string();
   const std::string staging = (fs::path(options.dir) / (std::string(".") + kCifar10DirName + ".partial-" + pid)).string();
@@ -506,6 +516,7 @@ Status download_cifar10(const DownloadOptions& options) {
     return Error{"cannot rename " + staging + " to " + target + ": " + ec.message()};
   }
   if (replacing) fs::remove_all(old, ec);
+  remove_created_dir.armed = false;
   return Status::ok();
 }
 

@@ -388,6 +388,11 @@ TEST_F(Download, HttpErrors) {
             std::string::npos)
       << not_found.message();
   EXPECT_NE(not_found.message().find("check the --url"), std::string::npos) << not_found.message();
+  EXPECT_TRUE(listing(dir).empty());
+  // A directory the download created is removed again when it fails.
+  const Status fresh = download_cifar10(options(dir + "/new", server_.url("/no-such-file.tar.gz"), ""));
+  ASSERT_FALSE(fresh.is_ok());
+  EXPECT_FALSE(fs::exists(dir + "/new"));
   server_.route("/broken", Response{500, "oops", "", std::string::npos});
   const Status server_error = download_cifar10(options(dir, server_.url("/broken"), ""));
   ASSERT_FALSE(server_error.is_ok());
