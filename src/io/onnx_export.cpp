@@ -247,8 +247,12 @@ Result<std::string> serialize_onnx(const Graph& g) {
         break;
       case OpKind::Reshape: {
         on->set_op_type("Reshape");
+        // pocket keeps dim 0 as the batch, and a leading 1 means "the batch" (see shape_ops.cpp); ONNX
+        // needs 0 ("copy the input dim") for that to hold at the declared dynamic batch N.
+        std::vector<int64_t> target = a.target_shape;
+        if (!target.empty() && target[0] == 1) target[0] = 0;
         const std::string shape_name = names.take(n.name + ".shape");
-        set_int64_tensor(gp->add_initializer(), shape_name, a.target_shape);
+        set_int64_tensor(gp->add_initializer(), shape_name, target);
         on->add_input(shape_name);
         break;
       }
