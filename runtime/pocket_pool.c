@@ -129,17 +129,26 @@ pocket_status pocket_avgpool_s8(const pocket_pool_params *params, const int8_t *
     return pool_s8(params, input, output, 1);
 }
 
-pocket_status pocket_global_avgpool_s8(const pocket_global_pool_params *params,
-                                       const int8_t *input, int8_t *output)
+pocket_status pocket_global_avgpool_check(const pocket_global_pool_params *params)
 {
-    int32_t batch, channel, pixel, pixels;
-    if (params == 0 || input == 0 || output == 0) return POCKET_ERR_NULL_POINTER;
+    if (params == 0) return POCKET_ERR_NULL_POINTER;
     if (params->batches < 1 || params->height < 1 || params->width < 1 || params->channels < 1 ||
         (int64_t)params->height * params->width > POCKET_POOL_MAX_COUNT ||
         !pocket_product_fits(params->batches, params->height, params->width, params->channels)) {
         return POCKET_ERR_BAD_SHAPE;
     }
     if (!pocket_valid_act_range(params->act_min, params->act_max)) return POCKET_ERR_BAD_QUANT;
+    return POCKET_OK;
+}
+
+pocket_status pocket_global_avgpool_s8(const pocket_global_pool_params *params,
+                                       const int8_t *input, int8_t *output)
+{
+    int32_t batch, channel, pixel, pixels;
+    pocket_status status;
+    if (input == 0 || output == 0) return POCKET_ERR_NULL_POINTER;
+    status = pocket_global_avgpool_check(params);
+    if (status != POCKET_OK) return status;
 
     pixels = params->height * params->width;
     for (batch = 0; batch < params->batches; ++batch) {

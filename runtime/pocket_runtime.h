@@ -203,6 +203,7 @@ typedef struct pocket_global_pool_params {
     int32_t act_min, act_max;
 } pocket_global_pool_params;
 
+pocket_status pocket_global_avgpool_check(const pocket_global_pool_params *params);
 pocket_status pocket_global_avgpool_s8(const pocket_global_pool_params *params,
                                        const int8_t *input, int8_t *output);
 

@@ -201,6 +201,11 @@ TEST(Pool, RejectsBadParameters) {
   EXPECT_EQ(pocket_global_avgpool_s8(&global, input, output), POCKET_ERR_BAD_SHAPE);
   const pocket_global_pool_params empty{1, 0, 4, 1, -128, 127};
   EXPECT_EQ(pocket_global_avgpool_s8(&empty, input, output), POCKET_ERR_BAD_SHAPE);
+  const pocket_global_pool_params bad_clamp{1, 2, 2, 1, 3, -3};
+  EXPECT_EQ(pocket_global_avgpool_check(&bad_clamp), POCKET_ERR_BAD_QUANT);
+  EXPECT_EQ(pocket_global_avgpool_s8(nullptr, input, output), POCKET_ERR_NULL_POINTER);
+  const pocket_global_pool_params fine{1, 2, 2, 1, -128, 127};
+  EXPECT_EQ(pocket_global_avgpool_check(&fine), POCKET_OK);
 }
 
 }  // namespace
