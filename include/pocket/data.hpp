@@ -40,6 +40,8 @@ std::string resolve_data_dir(const std::string& flag);
 // A missing directory gives a message saying where it looked and how to get the data.
 Result<Dataset> load_cifar10(const std::string& dir, Split split);
 // Reads one batch file (any number of whole records).
+// Class names come from a batches.meta.txt next to the file if there is one, else they are the
+// official ten; `source` is the file's path.
 Result<Dataset> load_cifar10_file(const std::string& path);
 
 struct Augment {
@@ -50,6 +52,13 @@ struct Augment {
 
 // Fills `out` ([n, 3, 32, 32]) with the normalised images `indices` of `data`. With augmentation,
 // `rng` draws the crops and flips (deterministic for a given rng state).
+// Augmentation, per image: a row offset dy and a column offset dx, each uniform in
+// [-crop_padding, crop_padding] (drawn only when crop_padding > 0), then a flip with p = 1/2
+// (drawn only when hflip); output(y, x) = image(y + dy, x' + dx) with x' = 31 - x when flipped.
+// Padding is in pixel space: positions outside the image are black, pixel value 0, so they hold
+// norm.apply(c, 0) (-1 with the lab normalisation), as torchvision's RandomCrop(32, padding=4)
+// gives when it runs on the image before Normalize, the usual CIFAR-10 recipe.
+// Values equal norm.apply(c, pixel) exactly (a 256-entry table per channel).
 void make_batch(const Dataset& data, std::span<const int64_t> indices, const Normalization& norm,
                 Tensor& out, const Augment& augment = {}, Rng* rng = nullptr);
 // Labels of `indices`.

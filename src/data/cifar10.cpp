@@ -242,10 +242,16 @@ void render_augmented(const uint8_t* src, float* dst, const std::array<ChannelLu
         continue;
       }
       const uint8_t* in_row = plane + in_y * kCifarSide;
-      for (int out_x = 0; out_x < kCifarSide; ++out_x) {
-        const int in_x = (flip ? kCifarSide - 1 - out_x : out_x) + dx;
-        row[out_x] = (in_x >= 0 && in_x < kCifarSide) ? l[in_row[in_x]] : black;
+      // Columns out_x in [x_begin, x_end) map inside the image; the rest is padding.
+      const int x_begin = flip ? std::max(0, dx) : std::max(0, -dx);
+      const int x_end = flip ? std::min(kCifarSide, kCifarSide + dx) : std::min(kCifarSide, kCifarSide - dx);
+      std::fill(row, row + x_begin, black);
+      if (flip) {
+        for (int out_x = x_begin; out_x < x_end; ++out_x) row[out_x] = l[in_row[kCifarSide - 1 - out_x + dx]];
+      } else {
+        for (int out_x = x_begin; out_x < x_end; ++out_x) row[out_x] = l[in_row[out_x + dx]];
       }
+      std::fill(row + x_end, row + kCifarSide, black);
     }
   }
 }
