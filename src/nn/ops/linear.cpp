@@ -64,18 +64,29 @@ void linear_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/,
   const Tensor& w = *inputs[1];
   const int64_t batch = x.dim(0), in = x.dim(1), outs = w.dim(0);
   const float* dy_data = grad_out.ptr();
-  if (Tensor* dx = grad_inputs[0]; dx != nullptr) {
-    float* dx_data = dx->ptr();
-    const int64_t blocks = row_blocks(batch);
-#pragma omp parallel for schedule(static) if (blocks > 1)
-    for (int64_t blk = 0; blk < blocks; ++blk) {
-      const int64_t r0 = blk * kRowBlock;
-      const int64_t rows = std::min(kRowBlock, batch - r0);
-      sgemm(false, false, rows, in, outs, dy_data + r0 * outs, outs, w.ptr(), in, 1.0f, dx_data + r0 * in, in);
+  Tensor* dx = grad_inputs[0];
+  Tensor* dw = grad_inputs[1];
+  const int64_t blocks = row_blocks(batch);
+  auto input_grad_block = [&](int64_t blk) {
+    const int64_t r0 = blk * kRowBlock;
+    const int64_t rows = std::min(kRowBlock, batch - r0);
+    sgemm(false, false, rows, in, outs, dy_data + r0 * outs, outs, w.ptr(), in, 1.0f, dx->ptr() + r0 * in, in);
+  };
+  auto weight_grad = [&] { sgemm(true, false, outs, in, batch, dy_data, outs, x.ptr(), in, 1.0f, dw->ptr(), in); };
+  if (dx != nullptr && dw != nullptr) {
+    // Two independent GEMMs: one per thread.
+#pragma omp parallel sections if (worth_parallel(batch * in * outs))
+    {
+#pragma omp section
+      for (int64_t blk = 0; blk < blocks; ++blk) input_grad_block(blk);
+#pragma omp section
+      weight_grad();
     }
-  }
-  if (Tensor* dw = grad_inputs[1]; dw != nullptr) {
-    sgemm(true, false, outs, in, batch, dy_data, outs, x.ptr(), in, 1.0f, dw->ptr(), in);
+  } else if (dx != nullptr) {
+#pragma omp parallel for schedule(static) if (blocks > 1)
+    for (int64_t blk = 0; blk < blocks; ++blk) input_grad_block(blk);
+  } else if (dw != nullptr) {
+    weight_grad();
   }
   if (grad_inputs.size() > 2 && grad_inputs[2] != nullptr) {
     float* db_data = grad_inputs[2]->ptr();

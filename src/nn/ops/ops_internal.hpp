@@ -6,7 +6,9 @@
 //    is the batch) and returns the output shape; every error starts with "node '<name>' (<Op>): ".
 //  - <op>_forward runs blind on inputs that passed <op>_infer (it recomputes the geometry for the
 //    actual batch size) and resizes `out` with Tensor::reshape_to (buffer reused).
-//  - <op>_backward ACCUMULATES (+=) into every non-null grad_inputs[i].
+//  - <op>_backward ACCUMULATES (+=) into every non-null grad_inputs[i]. It reads the forward
+//    inputs and dL/d(out), and only the SHAPE of the forward output: an executor output hook (fake
+//    quantization) may have changed its values.
 //
 // Determinism: every float reduction has a fixed order that depends only on the shapes, never on
 // the number of threads. Parallel loops split work whose results do not interact (images, planes,

@@ -121,7 +121,7 @@ void max_pool_forward(const Node& node, Inputs inputs, Tensor& out) {
   }
 }
 
-void max_pool_backward(const Node& node, Inputs inputs, const Tensor& out, const Tensor& grad_out,
+void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
                        GradInputs grad_inputs) {
   Tensor* dx = grad_inputs[0];
   if (dx == nullptr) return;
@@ -129,7 +129,6 @@ void max_pool_backward(const Node& node, Inputs inputs, const Tensor& out, const
   const Window2d g = pool_window(node, x.shape);
   const int64_t planes = g.batch * g.in_c;
   const float* x_data = x.ptr();
-  const float* y_data = out.ptr();
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
   const bool plain = is_plain_2x2(g);
@@ -139,18 +138,18 @@ void max_pool_backward(const Node& node, Inputs inputs, const Tensor& out, const
     const float* dy_p = dy_data + p * g.out_plane();
     float* dx_p = dx_data + p * g.in_plane();
     if (plain) {
-      // The same first-maximum rule as argmax_tap, without branches: the maximum is the forward
-      // output, and the first tap equal to it takes the gradient.
-      const float* y_p = y_data + p * g.out_plane();
+      // The same first-maximum rule as argmax_tap, without branches: the first tap equal to the
+      // window's maximum takes the gradient. (The maximum is recomputed from x, not read from the
+      // forward output, which an executor hook may have changed.)
       for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
         const float* row0 = x_p + 2 * out_y * g.in_w;
         const float* row1 = row0 + g.in_w;
         float* d_row0 = dx_p + 2 * out_y * g.in_w;
         float* d_row1 = d_row0 + g.in_w;
-        const float* y_row = y_p + out_y * g.out_w;
         const float* dy_row = dy_p + out_y * g.out_w;
         for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-          const float y = y_row[out_x];
+          const float y = std::max(std::max(row0[2 * out_x], row0[2 * out_x + 1]),
+                                   std::max(row1[2 * out_x], row1[2 * out_x + 1]));
           const float d = dy_row[out_x];
           const bool t0 = row0[2 * out_x] == y;
           const bool t1 = !t0 && row0[2 * out_x + 1] == y;

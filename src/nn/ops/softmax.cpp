@@ -42,6 +42,26 @@ Result<Shape> softmax_infer(const Node& node, Shapes inputs) {
   return x;
 }
 
+namespace {
+
+// ys[i * inner] = softmax of xs[i * inner] over i in [0, length).
+void softmax_row(const float* xs, const Rows& r, float* ys) {
+  float max = xs[0];
+  for (int64_t i = 1; i < r.length; ++i) max = std::max(max, xs[i * r.inner]);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < r.length; ++i) {
+    const float e = std::exp(xs[i * r.inner] - max);
+    ys[i * r.inner] = e;
+    sum += e;
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < r.length; ++i) ys[i * r.inner] *= inv;
+}
+
+int64_t row_base(const Rows& r, int64_t row) { return (row / r.inner) * r.length * r.inner + row % r.inner; }
+
+}  // namespace
+
 void softmax_forward(const Node& node, Inputs inputs, Tensor& out) {
   const Tensor& x = *inputs[0];
   out.reshape_to(x.shape);
@@ -51,39 +71,36 @@ void softmax_forward(const Node& node, Inputs inputs, Tensor& out) {
   const int64_t rows = r.outer * r.inner;
 #pragma omp parallel for schedule(static) if (worth_parallel(x.numel() * 8))
   for (int64_t row = 0; row < rows; ++row) {
-    const int64_t base = (row / r.inner) * r.length * r.inner + row % r.inner;
-    const float* xs = x_data + base;
-    float* ys = y_data + base;
-    float max = xs[0];
-    for (int64_t i = 1; i < r.length; ++i) max = std::max(max, xs[i * r.inner]);
-    float sum = 0.0f;
-    for (int64_t i = 0; i < r.length; ++i) {
-      const float e = std::exp(xs[i * r.inner] - max);
-      ys[i * r.inner] = e;
-      sum += e;
-    }
-    const float inv = 1.0f / sum;
-    for (int64_t i = 0; i < r.length; ++i) ys[i * r.inner] *= inv;
+    const int64_t base = row_base(r, row);
+    softmax_row(x_data + base, r, y_data + base);
   }
 }
 
-void softmax_backward(const Node& node, Inputs inputs, const Tensor& out, const Tensor& grad_out,
+// The softmax is recomputed from x (not read from `out`, which an executor hook may have changed).
+void softmax_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
                       GradInputs grad_inputs) {
   Tensor* dx = grad_inputs[0];
   if (dx == nullptr) return;
-  const Rows r = softmax_rows(node, inputs[0]->shape);
-  const float* y_data = out.ptr();
+  const Tensor& x = *inputs[0];
+  const Rows r = softmax_rows(node, x.shape);
+  const float* x_data = x.ptr();
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
   const int64_t rows = r.outer * r.inner;
-#pragma omp parallel for schedule(static) if (worth_parallel(out.numel() * 4))
+#pragma omp parallel for schedule(static) if (worth_parallel(x.numel() * 8))
   for (int64_t row = 0; row < rows; ++row) {
-    const int64_t base = (row / r.inner) * r.length * r.inner + row % r.inner;
+    const int64_t base = row_base(r, row);
+    Rows contiguous = r;
+    contiguous.inner = 1;
+    float* y = scratch(Scratch::Columns, static_cast<size_t>(r.length));
+    const float* xs = x_data + base;
+    for (int64_t i = 0; i < r.length; ++i) y[i] = xs[i * r.inner];
+    softmax_row(y, contiguous, y);
     float dot = 0.0f;
-    for (int64_t i = 0; i < r.length; ++i) dot += dy_data[base + i * r.inner] * y_data[base + i * r.inner];
+    for (int64_t i = 0; i < r.length; ++i) dot += dy_data[base + i * r.inner] * y[i];
     for (int64_t i = 0; i < r.length; ++i) {
       const int64_t at = base + i * r.inner;
-      dx_data[at] += y_data[at] * (dy_data[at] - dot);
+      dx_data[at] += y[i] * (dy_data[at] - dot);
     }
   }
 }
