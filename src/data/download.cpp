@@ -3,10 +3,12 @@
 #include "pocket/download.hpp"
 
 #include <curl/curl.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -433,6 +435,25 @@ Result<Extracted> extract_tar_gz(const std::string& archive, const std::string& 
   return result;
 }
 
+// Removes temporary files of earlier runs in `dir` that were interrupted (their process is gone).
+void remove_stale_partials(const std::string& dir) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(".cifar-10-", 0) != 0) continue;
+    size_t mark = name.rfind(".partial-");
+    if (mark == std::string::npos) mark = name.rfind(".old-");
+    if (mark == std::string::npos) continue;
+    const std::string digits = name.substr(name.find('-', mark) + 1);
+    if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || (::kill(pid, 0) != 0 && errno == ESRCH)) {
+      std::error_code ignored;
+      fs::remove_all(it->path(), ignored);
+    }
+  }
+}
+
 }  // namespace
 
 std::string cifar10_dir(const std::string& dir) { return (fs::path(dir) / kCifar10DirName).string(); }
@@ -469,6 +490,7 @@ Status download_cifar10(const DownloadOptions& options) {
       if (armed && fs::is_empty(dir, ignored)) fs::remove(dir, ignored);
     }
   } remove_created_dir{options.dir, created_dir};
+  remove_stale_partials(options.dir);
   const std::string pid = std::to_string(::getpid());
   const std::string archive = (fs::path(options.dir) / (".cifar-10-binary.tar.gz.partial-" + pid)).string();
   const std::string staging = (fs::path(options.dir) / (std::string(".") + kCifar10DirName + ".partial-" + pid)).string();

@@ -278,6 +278,10 @@ TEST_F(Download, EndToEndWithProgress) {
   const std::string body = system_tarball("gnu");
   server_.route("/cifar-10-binary.tar.gz", Response{200, body, "", std::string::npos});
   const std::string dir = fresh_dir("dl-e2e") + "/data";  // created by the download
+  // Leftovers of an interrupted run whose process is gone are cleaned up; a live one's are not.
+  fs::create_directories(dir + "/.cifar-10-batches-bin.partial-999999999");
+  test::write_text(dir + "/.cifar-10-binary.tar.gz.partial-999999999", "stale");
+  test::write_text(dir + "/.cifar-10-binary.tar.gz.partial-1", "pid 1 is alive");
   auto o = options(dir, server_.url("/cifar-10-binary.tar.gz"), body);
   std::vector<DownloadProgress> seen;
   o.progress = [&seen](const DownloadProgress& p) { seen.push_back(p); };
@@ -285,7 +289,7 @@ TEST_F(Download, EndToEndWithProgress) {
   ASSERT_TRUE(st.is_ok()) << st.message();
   EXPECT_EQ(server_.requests(), 1);
   // Only the dataset is left: no archive, no temporary directory.
-  EXPECT_EQ(listing(dir), std::vector<std::string>{"cifar-10-batches-bin"});
+  EXPECT_EQ(listing(dir), (std::vector<std::string>{".cifar-10-binary.tar.gz.partial-1", "cifar-10-batches-bin"}));
   expect_same_dataset(dir, temp_dir_of("src-gnu"));
   EXPECT_EQ(test::read_bytes(dir + "/cifar-10-batches-bin/readme.html").size(), 19u);
   EXPECT_TRUE(verify_cifar10(cifar10_dir(dir), 0).is_ok());
