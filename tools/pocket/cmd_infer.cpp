@@ -64,11 +64,12 @@ void run_infer(const InferOptions& o) {
     j["input_shape"] = input.shape;
     j["output_shape"] = y.shape;
     j["argmax"] = argmax;
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
+  const Shape sample(in_shape.begin() + 1, in_shape.end());
   std::printf("%lld sample(s) of %s -> output %s written to %s\n", static_cast<long long>(batch),
-              shape_str(in_shape).c_str(), shape_str(y.shape).c_str(), o.output.c_str());
+              shape_str(sample).c_str(), shape_str(y.shape).c_str(), o.output.c_str());
   for (size_t b = 0; b < argmax.size(); ++b) {
     std::printf("sample %zu: argmax %lld\n", b, static_cast<long long>(argmax[b]));
   }

@@ -102,7 +102,8 @@ void run_info(const InfoOptions& o) {
   if (o.json) {
     nlohmann::json j = graph_json(*graph);
     j["model"] = o.model;
-    std::printf("%s\n", j.dump(2).c_str());
+    // Names and metadata come from the file and need not be UTF-8: replace bad bytes, do not throw.
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return;
   }
   std::printf("%s", describe(*graph).c_str());
