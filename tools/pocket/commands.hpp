@@ -17,5 +17,7 @@ void register_eval(CLI::App& app);
 void register_infer(CLI::App& app);
 void register_import(CLI::App& app);
 void register_info(CLI::App& app);
+void register_download(CLI::App& app);
+void register_stats(CLI::App& app);
 
 }  // namespace pocket::cli

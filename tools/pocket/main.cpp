@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   pocket::cli::register_infer(app);
   pocket::cli::register_import(app);
   pocket::cli::register_info(app);
+  pocket::cli::register_download(app);
+  pocket::cli::register_stats(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
