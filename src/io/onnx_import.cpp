@@ -609,7 +609,8 @@ Status Importer::gemm() {
       const float v = scalar_like ? c->floats[0] : c->floats[o];
       b.data[o] = beta == 1.0f ? v : beta * v;
     }
-    const std::string bvariant = (scalar_like && out_f != 1 ? "bcast" : "") + (beta == 1.0f ? std::string() : "*" + std::to_string(beta));
+    const std::string bvariant = (scalar_like && out_f != 1 ? "bcast" + std::to_string(out_f) : std::string()) +
+                                 (beta == 1.0f ? std::string() : "*" + std::to_string(beta));
     POCKET_ASSIGN_OR_RETURN(const int bid, param_from(2, &b, "bias" + bvariant));
     ins.push_back(bid);
   }
