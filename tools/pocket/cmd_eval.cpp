@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "pocket/data.hpp"
 #include "pocket/onnx.hpp"
+#include "pocket/quant.hpp"
 #include "pocket/train.hpp"
 
 namespace pocket::cli {
@@ -19,6 +20,7 @@ struct EvalOptions {
   int64_t limit = 0;
   int batch = 250;
   bool json = false;
+  std::string engine = "auto";
 };
 
 nlohmann::json eval_json(const EvalResult& r, const std::vector<std::string>& names) {
@@ -49,8 +51,56 @@ void print_eval(const EvalResult& r, const std::vector<std::string>& names) {
   }
 }
 
+Result<Dataset> eval_data(const EvalOptions& o) {
+  auto data = load_cifar10(resolve_data_dir(o.data), o.split == "train" ? Split::Train : Split::Test);
+  if (!data) return Error{data.message()};
+  if (o.limit > 0 && o.limit < data->size()) {
+    data->labels.resize(static_cast<size_t>(o.limit));
+    data->pixels.resize(static_cast<size_t>(o.limit) * kCifarImageBytes);
+  }
+  return data;
+}
+
+// A quantized model: simulated in float (quantize -> dequantize at every quantized tensor), with
+// the agreement of its top-1 against the float model it came from.
+void run_eval_quantized(const EvalOptions& o) {
+  const char* cmd = "eval";
+  auto model = load_qmodel(o.model);
+  if (!model) return fail(cmd, model.message());
+  if (o.engine != "auto" && o.engine != "fake") {
+    return fail(cmd, "--engine " + o.engine + " is not available for quantized models here: use fake");
+  }
+  auto data = eval_data(o);
+  if (!data) return fail(cmd, data.message());
+  auto base = evaluate(model->graph, *data, o.batch);
+  if (!base) return fail(cmd, base.message());
+  auto r = evaluate_fake_quant(*model, *data, base->predictions);
+  if (!r) return fail(cmd, r.message());
+  if (o.json) {
+    nlohmann::json j = eval_json(r->eval, data->class_names);
+    j["model"] = o.model;
+    j["engine"] = "fake-quant";
+    j["split"] = o.split;
+    j["config"] = model->config.describe();
+    j["float_accuracy"] = base->accuracy;
+    j["drop"] = base->accuracy - r->eval.accuracy;
+    j["agreement_with_float"] = r->agreement;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("quantized model %s (%s), simulated in float\n", o.model.c_str(), model->config.describe().c_str());
+    print_eval(r->eval, data->class_names);
+    std::printf("\nfloat model: %.2f%%  drop: %+.2f points  same top-1 as float: %.2f%% of images\n", base->accuracy,
+                r->eval.accuracy - base->accuracy, r->agreement);
+  }
+}
+
 void run_eval(const EvalOptions& o) {
   const char* cmd = "eval";
+  if (is_qmodel_file(o.model)) return run_eval_quantized(o);
+  if (o.engine != "auto" && o.engine != "float") {
+    return fail(cmd, "--engine " + o.engine + " needs a quantized model: run `pocket quantize " + o.model +
+                         " --out Q.pqm` and evaluate Q.pqm");
+  }
   auto graph = load_onnx(o.model);
   if (!graph) return fail(cmd, graph.message());
   if (!o.normalize.empty()) {
@@ -67,13 +117,8 @@ void run_eval(const EvalOptions& o) {
                                "pass --normalize lab|unit|raw|R,G,B/R,G,B, or record it once with `pocket import " +
                                o.model + " --normalize ... --out OUT.onnx`");
   }
-  const std::string dir = resolve_data_dir(o.data);
-  auto data = load_cifar10(dir, o.split == "train" ? Split::Train : Split::Test);
+  auto data = eval_data(o);
   if (!data) return fail(cmd, data.message());
-  if (o.limit > 0 && o.limit < data->size()) {
-    data->labels.resize(static_cast<size_t>(o.limit));
-    data->pixels.resize(static_cast<size_t>(o.limit) * kCifarImageBytes);
-  }
   auto r = evaluate(*graph, *data, o.batch);
   if (!r) return fail(cmd, r.message());
   if (o.json) {
@@ -92,7 +137,11 @@ void run_eval(const EvalOptions& o) {
 void register_eval(CLI::App& app) {
   auto opts = std::make_shared<EvalOptions>();
   CLI::App* sub = app.add_subcommand("eval", "Evaluate a model on the CIFAR-10 test set: accuracy, per class, confusion");
-  sub->add_option("model", opts->model, "Model file (.onnx)")->required();
+  sub->add_option("model", opts->model, "Model file: float (.onnx) or quantized (.pqm, from pocket quantize)")->required();
+  sub->add_option("--engine", opts->engine,
+                  "auto (float for .onnx, fake for .pqm), float, or fake (quantization simulated in float)")
+      ->check(CLI::IsMember({"auto", "float", "fake"}))
+      ->capture_default_str();
   sub->add_option("--data", opts->data, "CIFAR-10 directory (default: $POCKET_DATA, else ./data/cifar-10-batches-bin)");
   sub->add_option("--normalize", opts->normalize,
                   "Input normalisation for models that do not record it: lab (x/127.5-1), unit (x/255), raw (0-255) "

@@ -11,6 +11,9 @@ namespace pocket::cli {
 int& exit_code();
 // Prints "pocket <cmd>: <message>" to stderr and sets exit code 1.
 void fail(const std::string& command, const std::string& message);
+// The command line as typed (for provenance records).
+const std::string& command_line();
+void set_command_line(int argc, char** argv);
 
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
@@ -19,5 +22,7 @@ void register_import(CLI::App& app);
 void register_info(CLI::App& app);
 void register_download(CLI::App& app);
 void register_stats(CLI::App& app);
+void register_quantize(CLI::App& app);
+void register_sweep(CLI::App& app);
 
 }  // namespace pocket::cli

@@ -16,12 +16,31 @@ void fail(const std::string& command, const std::string& message) {
   exit_code() = 1;
 }
 
+namespace {
+std::string& command_line_storage() {
+  static std::string s;
+  return s;
+}
+}  // namespace
+
+const std::string& command_line() { return command_line_storage(); }
+
+void set_command_line(int argc, char** argv) {
+  std::string& s = command_line_storage();
+  s.clear();
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += i == 0 ? std::string("pocket") : std::string(argv[i]);
+  }
+}
+
 }  // namespace pocket::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"pocket: train, inspect, quantize and deploy small CNNs to microcontrollers", "pocket"};
   app.set_version_flag("--version", std::string("pocket ") + POCKET_VERSION);
   app.require_subcommand(1);
+  pocket::cli::set_command_line(argc, argv);
   pocket::cli::register_train(app);
   pocket::cli::register_eval(app);
   pocket::cli::register_infer(app);
@@ -29,6 +48,8 @@ int main(int argc, char** argv) {
   pocket::cli::register_info(app);
   pocket::cli::register_download(app);
   pocket::cli::register_stats(app);
+  pocket::cli::register_quantize(app);
+  pocket::cli::register_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

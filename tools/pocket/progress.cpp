@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 
@@ -20,6 +22,9 @@ void ProgressLine::update(const std::string& text, bool final) {
     open_ = !final;
     if (final) std::fputc('\n', stderr);
   } else {
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (!final && now - last_plain_ < 5.0) return;
+    last_plain_ = now;
     std::fprintf(stderr, "%s\n", text.c_str());
   }
   std::fflush(stderr);

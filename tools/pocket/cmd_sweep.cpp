@@ -1,0 +1,151 @@
+// pocket sweep: the lab's weight-quantization table and the better options, in one run.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "model_loading.hpp"
+#include "pocket/data.hpp"
+#include "pocket/quant.hpp"
+#include "pocket/train.hpp"
+#include "progress.hpp"
+
+namespace pocket::cli {
+namespace {
+
+struct SweepOptions {
+  std::string model;
+  QuantOptions q;
+  int64_t limit = 0;
+  bool json = false;
+};
+
+struct Row {
+  std::string name;
+  QuantConfig config;
+};
+
+QuantConfig weights_only(int bits, bool per_channel, RangeSpec range) {
+  QuantConfig c;
+  c.weight_only = true;
+  c.weight_bits = bits;
+  c.per_channel = per_channel;
+  c.weight_range = range;
+  return c;
+}
+
+QuantConfig full(int wbits, RangeSpec wrange, RangeSpec arange) {
+  QuantConfig c;
+  c.weight_bits = wbits;
+  c.per_channel = true;
+  c.weight_range = wrange;
+  c.act_range = arange;
+  return c;
+}
+
+std::vector<Row> sweep_rows() {
+  const RangeSpec minmax{RangeMethod::MinMax, 0}, mse{RangeMethod::Mse, 0}, kl{RangeMethod::Kl, 0};
+  const RangeSpec pct{RangeMethod::Percentile, 99.99};
+  return {
+      {"w8 per-tensor minmax (weights only)", weights_only(8, false, minmax)},
+      {"w8 per-tensor 3 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 3})},
+      {"w8 per-tensor 2 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 2})},
+      {"w8 per-tensor 1 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 1})},
+      {"w8 per-channel minmax (weights only)", weights_only(8, true, minmax)},
+      {"w8 per-channel mse (weights only)", weights_only(8, true, mse)},
+      {"w8 per-channel kl (weights only)", weights_only(8, true, kl)},
+      {"w8 per-channel percentile:99.99 (weights only)", weights_only(8, true, pct)},
+      {"w8 per-channel minmax, a8 minmax", full(8, minmax, minmax)},
+      {"w8 per-channel minmax, a8 percentile:99.99", full(8, minmax, pct)},
+      {"w8 per-channel minmax, a8 mse", full(8, minmax, mse)},
+      {"w8 per-channel minmax, a8 kl", full(8, minmax, kl)},
+      {"w4 per-channel minmax, a8 percentile:99.99", full(4, minmax, pct)},
+      {"w4 per-channel mse, a8 percentile:99.99", full(4, mse, pct)},
+  };
+}
+
+void run_sweep(const SweepOptions& o) {
+  const char* cmd = "sweep";
+  auto graph = load_float_model(o.model, o.q.normalize);
+  if (!graph) return fail(cmd, graph.message());
+  auto prepared = prepare_for_quantization(*graph);
+  if (!prepared) return fail(cmd, prepared.message());
+  auto test = load_cifar10(resolve_data_dir(o.q.data), Split::Test);
+  if (!test) return fail(cmd, test.message());
+  if (o.limit > 0 && o.limit < test->size()) {
+    test->labels.resize(static_cast<size_t>(o.limit));
+    test->pixels.resize(static_cast<size_t>(o.limit) * kCifarImageBytes);
+  }
+  std::fprintf(stderr, "sweep: calibrating on %lld images...\n", static_cast<long long>(o.q.calib));
+  auto cal = calibration_for(*prepared, o.q);
+  if (!cal) return fail(cmd, cal.message());
+  auto base = evaluate(*prepared, *test);
+  if (!base) return fail(cmd, base.message());
+  const Footprint float_fp = footprint(*prepared);
+
+  nlohmann::json rows = nlohmann::json::array();
+  rows.push_back({{"name", "float (no quantization)"}, {"accuracy", base->accuracy}, {"drop", 0.0},
+                  {"clipped_weights_percent", 0.0}, {"agreement", 100.0}, {"footprint", footprint_json(float_fp)}});
+  const std::vector<Row> table = sweep_rows();
+  ProgressLine line;
+  for (size_t i = 0; i < table.size(); ++i) {
+    const Row& r = table[i];
+    line.update(fmt::format("sweep: row {}/{}: {}", i + 1, table.size(), r.name), i + 1 == table.size());
+    QuantConfig c = r.config;
+    c.calib_images = o.q.calib;
+    c.calib_seed = o.q.seed;
+    auto m = quantize_with_calibration(*graph, *prepared, c, o.q, o.model, &*cal);
+    if (!m) return fail(cmd, r.name + ": " + m.message());
+    auto e = evaluate_fake_quant(*m, *test, base->predictions);
+    if (!e) return fail(cmd, r.name + ": " + e.message());
+    int64_t clipped = 0, count = 0;
+    for (const auto& [name, t] : m->weights) {
+      clipped += t.clipped;
+      count += t.count;
+    }
+    rows.push_back({{"name", r.name},
+                    {"config", c.describe()},
+                    {"accuracy", e->eval.accuracy},
+                    {"drop", base->accuracy - e->eval.accuracy},
+                    {"clipped_weights_percent", count ? 100.0 * static_cast<double>(clipped) / static_cast<double>(count) : 0.0},
+                    {"agreement", e->agreement},
+                    {"footprint", footprint_json(footprint(*m))}});
+  }
+  if (o.json) {
+    nlohmann::json j;
+    j["model"] = o.model;
+    j["images"] = test->size();
+    j["calibration"] = cal->description;
+    j["float_accuracy"] = base->accuracy;
+    j["rows"] = rows;
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s on %lld test images; calibration: %s\n\n", o.model.c_str(), static_cast<long long>(test->size()),
+              cal->description.c_str());
+  std::printf("%-48s %9s %7s %9s %10s %12s\n", "setting", "accuracy", "drop", "clipped", "agreement", "param bytes");
+  for (const auto& r : rows) {
+    std::printf("%-48s %8.2f%% %+7.2f %8.3f%% %9.2f%% %12lld\n", r["name"].get<std::string>().c_str(),
+                r["accuracy"].get<double>(), -r["drop"].get<double>(), r["clipped_weights_percent"].get<double>(),
+                r["agreement"].get<double>(),
+                static_cast<long long>(r["footprint"][r["name"] == "float (no quantization)" ? "float_total_bytes" : "quant_total_bytes"].get<int64_t>()));
+  }
+  std::printf("\nclipped: weights outside the clipping range (they saturate); agreement: same top-1 as float.\n");
+}
+
+}  // namespace
+
+void register_sweep(CLI::App& app) {
+  auto opts = std::make_shared<SweepOptions>();
+  CLI::App* sub = app.add_subcommand("sweep", "The lab's quantization table: none, minmax, 3/2/1 sigma, and better options");
+  sub->add_option("model", opts->model, "Float model (.onnx)")->required();
+  sub->add_option("--calib", opts->q.calib, "Calibration images (stratified from the training split)")->capture_default_str();
+  sub->add_option("--seed", opts->q.seed, "Seed of the calibration sample")->capture_default_str();
+  sub->add_option("--data", opts->q.data, "CIFAR-10 directory");
+  sub->add_option("--normalize", opts->q.normalize, "Input normalisation for a model that does not record it");
+  sub->add_option("--limit", opts->limit, "Evaluate on the first N test images only")->check(CLI::PositiveNumber);
+  sub->add_flag("--json", opts->json, "Print one JSON object with every row");
+  sub->callback([opts] { run_sweep(*opts); });
+}
+
+}  // namespace pocket::cli
