@@ -138,27 +138,22 @@ void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, c
     const float* dy_p = dy_data + p * g.out_plane();
     float* dx_p = dx_data + p * g.in_plane();
     if (plain) {
-      // The same first-maximum rule as argmax_tap, without branches: the first tap equal to the
-      // window's maximum takes the gradient. (The maximum is recomputed from x, not read from the
-      // forward output, which an executor hook may have changed.)
+      // The same first-maximum rule as argmax_tap, as selects instead of branches (random data
+      // would mispredict them): the winner of each pair, then of the two pairs; ties keep the first.
       for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
         const float* row0 = x_p + 2 * out_y * g.in_w;
         const float* row1 = row0 + g.in_w;
         float* d_row0 = dx_p + 2 * out_y * g.in_w;
-        float* d_row1 = d_row0 + g.in_w;
         const float* dy_row = dy_p + out_y * g.out_w;
         for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-          const float y = std::max(std::max(row0[2 * out_x], row0[2 * out_x + 1]),
-                                   std::max(row1[2 * out_x], row1[2 * out_x + 1]));
-          const float d = dy_row[out_x];
-          const bool t0 = row0[2 * out_x] == y;
-          const bool t1 = !t0 && row0[2 * out_x + 1] == y;
-          const bool t2 = !t0 && !t1 && row1[2 * out_x] == y;
-          const bool t3 = !t0 && !t1 && !t2 && row1[2 * out_x + 1] == y;
-          d_row0[2 * out_x] += t0 ? d : 0.0f;
-          d_row0[2 * out_x + 1] += t1 ? d : 0.0f;
-          d_row1[2 * out_x] += t2 ? d : 0.0f;
-          d_row1[2 * out_x + 1] += t3 ? d : 0.0f;
+          const float a = row0[2 * out_x], b = row0[2 * out_x + 1];
+          const float c = row1[2 * out_x], d = row1[2 * out_x + 1];
+          const int64_t top_at = static_cast<int64_t>(b > a);
+          const float top = b > a ? b : a;
+          const int64_t bottom_at = g.in_w + static_cast<int64_t>(d > c);
+          const float bottom = d > c ? d : c;
+          const int64_t use_bottom = static_cast<int64_t>(bottom > top);
+          d_row0[2 * out_x + top_at + use_bottom * (bottom_at - top_at)] += dy_row[out_x];
         }
       }
       continue;
