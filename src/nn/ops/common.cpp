@@ -143,6 +143,16 @@ float* scratch(Scratch slot, size_t count) {
 
 int64_t batch_groups(int64_t batch) { return std::min<int64_t>(batch, 8); }
 
+double sum_fixed_order(const float* src, int64_t count) {
+  double lane[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    for (int k = 0; k < 8; ++k) lane[k] += static_cast<double>(src[i + k]);
+  }
+  for (int k = 0; i < count; ++i, ++k) lane[k] += static_cast<double>(src[i]);
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
 void add_into(float* dst, const float* src, int64_t count) {
 #pragma omp parallel for schedule(static) if (worth_parallel(count))
   for (int64_t i = 0; i < count; ++i) dst[i] += src[i];

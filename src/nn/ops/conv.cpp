@@ -360,13 +360,9 @@ void conv_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
     }
 
     if (dw != nullptr) {
-      float* dw_data = dw->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(w_size * image_groups))
-      for (int64_t i = 0; i < w_size; ++i) {
-        float sum = partials[i];
-        for (int64_t ig = 1; ig < image_groups; ++ig) sum += partials[ig * w_size + i];
-        dw_data[i] += sum;
-      }
+      // dW += ((partial_0 + partial_1) + partial_2) + ..., accumulated in partial_0.
+      for (int64_t ig = 1; ig < image_groups; ++ig) add_into(partials, partials + ig * w_size, w_size);
+      add_into(dw->ptr(), partials, w_size);
     }
   }
 
@@ -375,10 +371,7 @@ void conv_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
 #pragma omp parallel for schedule(static) if (worth_parallel(g.batch * image_out))
     for (int64_t o = 0; o < g.out_c; ++o) {
       double sum = 0.0;
-      for (int64_t n = 0; n < g.batch; ++n) {
-        const float* dy = dy_data + n * image_out + o * plane;
-        for (int64_t q = 0; q < plane; ++q) sum += static_cast<double>(dy[q]);
-      }
+      for (int64_t n = 0; n < g.batch; ++n) sum += sum_fixed_order(dy_data + n * image_out + o * plane, plane);
       db_data[o] += static_cast<float>(sum);
     }
   }

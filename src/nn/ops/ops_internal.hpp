@@ -86,11 +86,17 @@ float* scratch(Scratch slot, size_t count);
 int64_t batch_groups(int64_t batch);
 inline int64_t group_begin(int64_t batch, int64_t groups, int64_t g) { return batch * g / groups; }
 
-// Whether a loop of `work` scalar operations is worth an OpenMP fork.
-inline bool worth_parallel(int64_t work) { return work >= (int64_t{1} << 15); }
+// Whether a loop of `work` scalar operations is worth an OpenMP fork. Memory-bound loops below
+// this size gain little from a second core, and every fork/join is a barrier, which is expensive
+// when the machine is busy with other processes.
+inline bool worth_parallel(int64_t work) { return work >= (int64_t{1} << 18); }
 
 // dst[i] += src[i]
 void add_into(float* dst, const float* src, int64_t count);
+
+// Sum of src[0..count) in double with a fixed order (8 interleaved partial sums, then combined
+// pairwise): deterministic, and not bound by the latency of one long dependency chain.
+double sum_fixed_order(const float* src, int64_t count);
 
 // ---- ops --------------------------------------------------------------------------------------
 

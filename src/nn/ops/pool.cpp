@@ -276,10 +276,7 @@ void global_average_pool_forward(const Node& /*node*/, Inputs inputs, Tensor& ou
   float* y_data = out.ptr();
 #pragma omp parallel for schedule(static) if (worth_parallel(x.numel()))
   for (int64_t p = 0; p < planes; ++p) {
-    const float* x_p = x_data + p * plane;
-    double sum = 0.0;
-    for (int64_t i = 0; i < plane; ++i) sum += static_cast<double>(x_p[i]);
-    y_data[p] = static_cast<float>(sum / static_cast<double>(plane));
+    y_data[p] = static_cast<float>(sum_fixed_order(x_data + p * plane, plane) / static_cast<double>(plane));
   }
 }
 
