@@ -2,11 +2,16 @@
 // backward, and Executor::backward against central differences on small graphs.
 #include <gtest/gtest.h>
 
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "op_harness.hpp"
+#include "support/test_env.hpp"
 #include "pocket/executor.hpp"
 #include "pocket/loss.hpp"
 #include "pocket/models.hpp"
@@ -93,6 +98,52 @@ TEST(Executor, ForwardAndBackwardAreBitForBitDeterministic) {
     for (float v : t.data) norm += static_cast<double>(v) * v;
   }
   EXPECT_GT(norm, 1e-6);
+}
+
+// FNV-1a over the bits of the logits and every parameter gradient of one LeNet training step.
+uint64_t lenet_step_hash() {
+  const Graph g = make_lenet(true, 8);
+  Rng rng(9);
+  const Tensor batch = random_tensor({19, 3, 32, 32}, rng);
+  const std::vector<int> labels = random_labels(19, 10, rng);
+  Executor exec(g);
+  auto out = exec.run(batch);
+  EXPECT_TRUE(out.is_ok());
+  Tensor grad;
+  softmax_cross_entropy(**out, labels, &grad);
+  EXPECT_TRUE(exec.backward(grad).is_ok());
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const Tensor& t) {
+    for (float f : t.data) {
+      uint32_t bits = 0;
+      std::memcpy(&bits, &f, sizeof bits);
+      h = (h ^ bits) * 1099511628211ull;
+    }
+  };
+  mix(**out);
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    if (g.values[v].kind == ValueKind::Param) mix(exec.grad(static_cast<int>(v)));
+  }
+  return h;
+}
+
+// Run by the next test in a child process (not on its own).
+TEST(Executor, DISABLED_PrintStepHash) { std::printf("POCKET_STEP_HASH %016" PRIx64 "\n", lenet_step_hash()); }
+
+TEST(Executor, BitIdenticalAcrossThreadCounts) {
+  char want[32];
+  std::snprintf(want, sizeof want, "%016" PRIx64, lenet_step_hash());
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  for (int threads : {1, 2, 3}) {
+    std::string output;
+    const int rc = run_command("OMP_NUM_THREADS=" + std::to_string(threads) + " '" + self +
+                                   "' --gtest_also_run_disabled_tests --gtest_filter=Executor.DISABLED_PrintStepHash",
+                               &output);
+    ASSERT_EQ(rc, 0) << output;
+    const size_t at = output.find("POCKET_STEP_HASH ");
+    ASSERT_NE(at, std::string::npos) << output;
+    EXPECT_EQ(output.substr(at + 17, 16), want) << "OMP_NUM_THREADS=" << threads;
+  }
 }
 
 // Loss in double from the logits (so the numeric gradient is not limited by a float loss).
