@@ -19,7 +19,7 @@ enum class Schedule : uint8_t { Constant, Cosine };
 struct TrainConfig {
   int epochs = 10;
   int batch = 32;
-  float lr = 0.05f;
+  float lr = 0.02f;
   float momentum = 0.9f;
   float weight_decay = 5e-4f;
   OptimizerKind optimizer = OptimizerKind::Sgd;
