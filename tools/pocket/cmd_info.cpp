@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "model_loading.hpp"
 #include "pocket/onnx.hpp"
+#include "pocket/qdq.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -96,7 +98,34 @@ nlohmann::json graph_json(const Graph& g) {
   return j;
 }
 
+// A QDQ model (`pocket export --format onnx-qdq`): its float graph and its quantization.
+void run_info_qdq(const InfoOptions& o) {
+  auto m = load_qdq(o.model);
+  if (!m) return fail("info", m.message());
+  if (o.json) {
+    nlohmann::json j = graph_json(m->graph);
+    j["model"] = o.model;
+    j["format"] = "onnx-qdq";
+    j["quantization"] = qmodel_summary_json(*m);
+    std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return;
+  }
+  std::printf("ONNX QDQ model (quantized by pocket): %s\n", m->config.describe().c_str());
+  std::printf("%s", describe(m->graph).c_str());
+  for (const auto& [name, t] : m->activations) {
+    std::printf("activation %s: scale %.9g zero_point %d (%d-bit, range [%.6g, %.6g], %s)\n", name.c_str(), t.scale[0],
+                t.zero_point[0], t.bits, t.range_lo.empty() ? 0.0 : t.range_lo[0],
+                t.range_hi.empty() ? 0.0 : t.range_hi[0], t.method.c_str());
+  }
+  for (const auto& [name, t] : m->weights) {
+    std::printf("weight %s: %d-bit, %zu scale(s)%s\n", name.c_str(), t.bits, t.scale.size(),
+                t.scale.size() > 1 ? " (per channel)" : "");
+  }
+  for (const auto& [key, value] : m->provenance) std::printf("provenance %s = %s\n", key.c_str(), value.c_str());
+}
+
 void run_info(const InfoOptions& o) {
+  if (is_qdq_file(o.model)) return run_info_qdq(o);
   auto graph = load_onnx(o.model);
   if (!graph) return fail("info", graph.message());
   if (o.json) {
@@ -115,7 +144,7 @@ void run_info(const InfoOptions& o) {
 void register_info(CLI::App& app) {
   auto opts = std::make_shared<InfoOptions>();
   CLI::App* sub = app.add_subcommand("info", "Describe a model: ops, shapes, parameter count, input normalisation");
-  sub->add_option("model", opts->model, "Model file (.onnx)")->required();
+  sub->add_option("model", opts->model, "Model file (.onnx, float or QDQ from `pocket export`)")->required();
   sub->add_flag("--json", opts->json,
                 "Print one JSON object: input, output, normalization, parameters, metadata, nodes (name, op, inputs, "
                 "params, parameters, output_shape, attrs)");

@@ -24,5 +24,6 @@ void register_download(CLI::App& app);
 void register_stats(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_sweep(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace pocket::cli

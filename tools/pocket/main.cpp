@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_stats(app);
   pocket::cli::register_quantize(app);
   pocket::cli::register_sweep(app);
+  pocket::cli::register_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
