@@ -118,6 +118,7 @@ void run_sweep(const SweepOptions& o) {
     j["calibration"] = cal->description;
     j["float_accuracy"] = base->accuracy;
     j["rows"] = rows;
+    j["fake_quant_float32_bytes"] = float_fp.float_total();  // integer values stored as float32: unchanged
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
@@ -131,6 +132,13 @@ void run_sweep(const SweepOptions& o) {
                 static_cast<long long>(r["footprint"][r["name"] == "float (no quantization)" ? "float_total_bytes" : "quant_total_bytes"].get<int64_t>()));
   }
   std::printf("\nclipped: weights outside the clipping range (they saturate); agreement: same top-1 as float.\n");
+  const auto& w8 = rows[1]["footprint"];
+  std::printf("\nmemory: the float model's parameters take %lld bytes (%.4f MiB) as float32. A fake-quantized model\n"
+              "that stores its integer values as float32 keeps exactly that footprint; stored as int8 (with int32\n"
+              "biases and float32 scales) they take %lld bytes (%.4f MiB), %.2fx smaller.\n",
+              static_cast<long long>(float_fp.float_total()), static_cast<double>(float_fp.float_total()) / 1048576.0,
+              static_cast<long long>(w8["quant_total_bytes"].get<int64_t>()),
+              static_cast<double>(w8["quant_total_bytes"].get<int64_t>()) / 1048576.0, w8["ratio"].get<double>());
 }
 
 }  // namespace
