@@ -232,6 +232,25 @@ pocket_status pocket_add_s8(const pocket_add_params *params, const int8_t *input
                             const int8_t *input2, int8_t *output);
 
 /* ----------------------------------------------------------------------------------------- */
+/* clamp: a standalone ReLU / ReLU6 / Clip (input and output share scale and zero point)      */
+/* ----------------------------------------------------------------------------------------- */
+
+/*
+ * out[i] = clamp(in[i], act_min, act_max) over element_count int8 values. An activation that
+ * follows a conv, FC or add is fused into that kernel's act_min/act_max instead; this kernel is
+ * for one that cannot be fused (e.g. its input has other consumers). output may be the same
+ * buffer as input (in place), but must not partially overlap it.
+ */
+typedef struct pocket_clamp_params {
+    int32_t element_count;
+    int32_t act_min, act_max; /* -128 <= act_min <= act_max <= 127 */
+} pocket_clamp_params;
+
+pocket_status pocket_clamp_check(const pocket_clamp_params *params);
+pocket_status pocket_clamp_s8(const pocket_clamp_params *params, const int8_t *input,
+                              int8_t *output);
+
+/* ----------------------------------------------------------------------------------------- */
 /* softmax                                                                                    */
 /* ----------------------------------------------------------------------------------------- */
 
