@@ -41,13 +41,15 @@ void batch_norm_forward(const Node& node, Inputs inputs, Tensor& out) {
   }
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(x.numel()))
-  for (int64_t p = 0; p < batch * channels; ++p) {
-    const auto c = static_cast<size_t>(p % channels);
-    const float* xs = x_data + p * plane;
-    float* ys = y_data + p * plane;
-    for (int64_t i = 0; i < plane; ++i) ys[i] = xs[i] * a[c] + b[c];
-  }
+  parallel_for(
+      batch * channels,
+      [&](int64_t p) {
+        const auto c = static_cast<size_t>(p % channels);
+        const float* xs = x_data + p * plane;
+        float* ys = y_data + p * plane;
+        for (int64_t i = 0; i < plane; ++i) ys[i] = xs[i] * a[c] + b[c];
+      },
+      worth_parallel(x.numel()));
 }
 
 }  // namespace pocket::ops

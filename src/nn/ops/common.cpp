@@ -70,8 +70,7 @@ Status check_window(const Node& node, const Shape& x, int64_t kernel_h, int64_t 
                                 (a.dilation[0] * a.dilation[1] != 1 ? ", dilations " + pair_str(a.dilation) : "") +
                                 ", extent " + std::to_string(extent_h) + "x" + std::to_string(extent_w) +
                                 ") is larger than the padded input: input " + shape_str(x) + " with pads " +
-                                pads_str(a.pads) + " is " + std::to_string(padded_h) + "x" +
-                                std::to_string(padded_w));
+                                pads_str(a.pads) + " is " + std::to_string(padded_h) + "x" + std::to_string(padded_w));
   }
   return Status::ok();
 }
@@ -102,7 +101,7 @@ Window2d make_window(const Attrs& a, const Shape& x, int64_t kernel_h, int64_t k
 
 namespace {
 
-// Our kernels call sgemm from inside OpenMP loops (one image per thread), so OpenBLAS must not
+// Our kernels call sgemm from inside parallel_for (one image per thread), so OpenBLAS must not
 // start threads of its own: nested pools oversubscribe the cores and its pthread server serialises
 // concurrent callers. This is process-wide (OpenBLAS has no per-call setting in the version we use).
 void blas_single_threaded() {
@@ -154,8 +153,9 @@ double sum_fixed_order(const float* src, int64_t count) {
 }
 
 void add_into(float* dst, const float* src, int64_t count) {
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) dst[i] += src[i];
+  parallel_blocks(count, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) dst[i] += src[i];
+  });
 }
 
 }  // namespace pocket::ops

@@ -1,7 +1,8 @@
 // Conv: 2-D convolution (ONNX Conv, NCHW) with stride, asymmetric pads, dilation, groups and an
 // optional bias, lowered to one GEMM per image and group.
 //
-//   y[n, o, oy, ox] = B[o] + sum_{c in group(o), ky, kx} W[o, c, ky, kx] * x[n, c, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl]
+//   y[n, o, oy, ox] = B[o] + sum_{c in group(o), ky, kx} W[o, c, ky, kx] * x[n, c, oy*sh + ky*dh - pt, ox*sw + kx*dw -
+//   pl]
 //
 // Per image the input is lowered to a matrix cols[(c, ky, kx), column] holding the input under
 // every kernel tap; the rows of group g are the contiguous block of its input channels, so
@@ -18,7 +19,7 @@
 //    slice of length L = (OH-1)*Wp + OW. Columns with ox >= OW are computed and dropped (dy is zero
 //    there in backward). Far fewer, longer copies than Classic, at (Wp/OW - 1) extra GEMM work.
 //  - Classic (any stride): cols[(c, ky, kx), oy*OW + ox], zero where the tap falls in the padding.
-// Images are independent, so the OpenMP loops run over images (BLAS is single-threaded); each image
+// Images are independent, so the parallel loops run over images (BLAS is single-threaded); each image
 // works on per-thread buffers that stay in cache.
 #include <algorithm>
 #include <cstring>
@@ -219,7 +220,8 @@ Result<Shape> conv_infer(const Node& node, Shapes inputs) {
   const Shape& x = *inputs[0];
   const Shape& w = *inputs[1];
   if (x.size() != 4) return node_error(node, "input must be NCHW (rank 4), got " + shape_str(x));
-  if (w.size() != 4) return node_error(node, "weight must be [out_channels, in_channels/groups, kh, kw], got " + shape_str(w));
+  if (w.size() != 4)
+    return node_error(node, "weight must be [out_channels, in_channels/groups, kh, kw], got " + shape_str(w));
   const int64_t groups = node.attrs.groups;
   if (groups < 1) return node_error(node, "groups " + std::to_string(groups) + " must be >= 1");
   if (x[1] % groups != 0) {
@@ -265,30 +267,32 @@ void conv_forward(const Node& node, Inputs inputs, Tensor& out) {
   const float* w_data = w.ptr();
   float* y_data = out.ptr();
 
-#pragma omp parallel for schedule(static) if (g.batch > 1)
-  for (int64_t n = 0; n < g.batch; ++n) {
-    const float* cols = lower(p, x_data + n * image_in);
-    float* y_n = y_data + n * image_out;
-    // GEMM output [O, columns]: y_n itself unless Wide drops columns.
-    float* c = p.wide_outputs() ? scratch(Scratch::Wide, static_cast<size_t>(g.out_c * p.columns)) : y_n;
-    float beta = 0.0f;
-    if (bias != nullptr) {
-      for (int64_t o = 0; o < g.out_c; ++o) std::fill(c + o * p.columns, c + (o + 1) * p.columns, bias->data[o]);
-      beta = 1.0f;
-    }
-    for (int64_t grp = 0; grp < g.groups; ++grp) {
-      sgemm(false, false, group_out, p.columns, patch, w_data + grp * group_out * patch, patch,
-            cols + grp * patch * p.columns, p.columns, beta, c + grp * group_out * p.columns, p.columns);
-    }
-    if (c != y_n) {
-      for (int64_t o = 0; o < g.out_c; ++o) {
-        for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-          std::memcpy(y_n + o * plane + out_y * g.out_w, c + o * p.columns + out_y * p.padded_w,
-                      static_cast<size_t>(g.out_w) * sizeof(float));
+  parallel_for(
+      g.batch,
+      [&](int64_t n) {
+        const float* cols = lower(p, x_data + n * image_in);
+        float* y_n = y_data + n * image_out;
+        // GEMM output [O, columns]: y_n itself unless Wide drops columns.
+        float* c = p.wide_outputs() ? scratch(Scratch::Wide, static_cast<size_t>(g.out_c * p.columns)) : y_n;
+        float beta = 0.0f;
+        if (bias != nullptr) {
+          for (int64_t o = 0; o < g.out_c; ++o) std::fill(c + o * p.columns, c + (o + 1) * p.columns, bias->data[o]);
+          beta = 1.0f;
         }
-      }
-    }
-  }
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          sgemm(false, false, group_out, p.columns, patch, w_data + grp * group_out * patch, patch,
+                cols + grp * patch * p.columns, p.columns, beta, c + grp * group_out * p.columns, p.columns);
+        }
+        if (c != y_n) {
+          for (int64_t o = 0; o < g.out_c; ++o) {
+            for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+              std::memcpy(y_n + o * plane + out_y * g.out_w, c + o * p.columns + out_y * p.padded_w,
+                          static_cast<size_t>(g.out_w) * sizeof(float));
+            }
+          }
+        }
+      },
+      g.batch > 1);
 }
 
 void conv_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -317,47 +321,50 @@ void conv_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
     float* partials = dw != nullptr ? scratch(Scratch::Partials, static_cast<size_t>(image_groups * w_size)) : nullptr;
     float* dx_data = dx != nullptr ? dx->ptr() : nullptr;
 
-#pragma omp parallel for schedule(static) if (image_groups > 1)
-    for (int64_t ig = 0; ig < image_groups; ++ig) {
-      float* partial = partials != nullptr ? partials + ig * w_size : nullptr;
-      const int64_t n_begin = group_begin(g.batch, image_groups, ig);
-      const int64_t n_end = group_begin(g.batch, image_groups, ig + 1);
-      for (int64_t n = n_begin; n < n_end; ++n) {
-        // dy of image n as a [O, columns] matrix (Wide: zero in the dropped columns).
-        const float* dy_n = dy_data + n * image_out;
-        if (p.wide_outputs()) {
-          float* wide = scratch(Scratch::Wide, static_cast<size_t>(g.out_c * p.columns));
-          for (int64_t o = 0; o < g.out_c; ++o) {
-            float* dst = wide + o * p.columns;
-            for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-              float* dst_row = dst + out_y * p.padded_w;
-              std::memcpy(dst_row, dy_n + o * plane + out_y * g.out_w, static_cast<size_t>(g.out_w) * sizeof(float));
-              if (out_y + 1 < g.out_h) std::fill(dst_row + g.out_w, dst_row + p.padded_w, 0.0f);
+    parallel_for(
+        image_groups,
+        [&](int64_t ig) {
+          float* partial = partials != nullptr ? partials + ig * w_size : nullptr;
+          const int64_t n_begin = group_begin(g.batch, image_groups, ig);
+          const int64_t n_end = group_begin(g.batch, image_groups, ig + 1);
+          for (int64_t n = n_begin; n < n_end; ++n) {
+            // dy of image n as a [O, columns] matrix (Wide: zero in the dropped columns).
+            const float* dy_n = dy_data + n * image_out;
+            if (p.wide_outputs()) {
+              float* wide = scratch(Scratch::Wide, static_cast<size_t>(g.out_c * p.columns));
+              for (int64_t o = 0; o < g.out_c; ++o) {
+                float* dst = wide + o * p.columns;
+                for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+                  float* dst_row = dst + out_y * p.padded_w;
+                  std::memcpy(dst_row, dy_n + o * plane + out_y * g.out_w,
+                              static_cast<size_t>(g.out_w) * sizeof(float));
+                  if (out_y + 1 < g.out_h) std::fill(dst_row + g.out_w, dst_row + p.padded_w, 0.0f);
+                }
+              }
+              dy_n = wide;
+            }
+            if (partial != nullptr) {
+              const float* cols = lower(p, x_data + n * image_in);
+              const float beta = n == n_begin ? 0.0f : 1.0f;
+              for (int64_t grp = 0; grp < g.groups; ++grp) {
+                sgemm(false, true, group_out, patch, p.columns, dy_n + grp * group_out * p.columns, p.columns,
+                      cols + grp * patch * p.columns, p.columns, beta, partial + grp * group_out * patch, patch);
+              }
+            }
+            if (dx_data != nullptr) {
+              float* dx_n = dx_data + n * image_in;
+              const bool direct = p.lowering == Lowering::Pointwise;  // dcols is dx_n itself: accumulate in place
+              float* dcols = direct ? dx_n : scratch(Scratch::ColumnGrads, static_cast<size_t>(p.rows() * p.columns));
+              for (int64_t grp = 0; grp < g.groups; ++grp) {
+                sgemm(true, false, patch, p.columns, group_out, w_data + grp * group_out * patch, patch,
+                      dy_n + grp * group_out * p.columns, p.columns, direct ? 1.0f : 0.0f,
+                      dcols + grp * patch * p.columns, p.columns);
+              }
+              if (!direct) lower_adjoint_add(p, dcols, dx_n);
             }
           }
-          dy_n = wide;
-        }
-        if (partial != nullptr) {
-          const float* cols = lower(p, x_data + n * image_in);
-          const float beta = n == n_begin ? 0.0f : 1.0f;
-          for (int64_t grp = 0; grp < g.groups; ++grp) {
-            sgemm(false, true, group_out, patch, p.columns, dy_n + grp * group_out * p.columns, p.columns,
-                  cols + grp * patch * p.columns, p.columns, beta, partial + grp * group_out * patch, patch);
-          }
-        }
-        if (dx_data != nullptr) {
-          float* dx_n = dx_data + n * image_in;
-          const bool direct = p.lowering == Lowering::Pointwise;  // dcols is dx_n itself: accumulate in place
-          float* dcols = direct ? dx_n : scratch(Scratch::ColumnGrads, static_cast<size_t>(p.rows() * p.columns));
-          for (int64_t grp = 0; grp < g.groups; ++grp) {
-            sgemm(true, false, patch, p.columns, group_out, w_data + grp * group_out * patch, patch,
-                  dy_n + grp * group_out * p.columns, p.columns, direct ? 1.0f : 0.0f, dcols + grp * patch * p.columns,
-                  p.columns);
-          }
-          if (!direct) lower_adjoint_add(p, dcols, dx_n);
-        }
-      }
-    }
+        },
+        image_groups > 1);
 
     if (dw != nullptr) {
       // dW += ((partial_0 + partial_1) + partial_2) + ..., accumulated in partial_0.
@@ -368,12 +375,14 @@ void conv_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
 
   if (db != nullptr) {
     float* db_data = db->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(g.batch * image_out))
-    for (int64_t o = 0; o < g.out_c; ++o) {
-      double sum = 0.0;
-      for (int64_t n = 0; n < g.batch; ++n) sum += sum_fixed_order(dy_data + n * image_out + o * plane, plane);
-      db_data[o] += static_cast<float>(sum);
-    }
+    parallel_for(
+        g.out_c,
+        [&](int64_t o) {
+          double sum = 0.0;
+          for (int64_t n = 0; n < g.batch; ++n) sum += sum_fixed_order(dy_data + n * image_out + o * plane, plane);
+          db_data[o] += static_cast<float>(sum);
+        },
+        worth_parallel(g.batch * image_out));
   }
 }
 

@@ -28,8 +28,9 @@ void relu_forward(const Node& /*node*/, Inputs inputs, Tensor& out) {
   const int64_t count = x.numel();
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) y_data[i] = x_data[i] > 0.0f ? x_data[i] : 0.0f;
+  parallel_blocks(count, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y_data[i] = x_data[i] > 0.0f ? x_data[i] : 0.0f;
+  });
 }
 
 void relu_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -41,11 +42,12 @@ void relu_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/, c
   const float* x_data = x.ptr();
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) {
-    const float dy = dy_data[i];  // loaded unconditionally, so the loop vectorises
-    dx_data[i] += x_data[i] > 0.0f ? dy : 0.0f;
-  }
+  parallel_blocks(count, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float dy = dy_data[i];  // loaded unconditionally, so the loop vectorises
+      dx_data[i] += x_data[i] > 0.0f ? dy : 0.0f;
+    }
+  });
 }
 
 // ---- Clip ---------------------------------------------------------------------------------------
@@ -67,11 +69,12 @@ void clip_forward(const Node& node, Inputs inputs, Tensor& out) {
   const int64_t count = x.numel();
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = x_data[i];
-    y_data[i] = v < lo ? lo : (v > hi ? hi : v);
-  }
+  parallel_blocks(count, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float v = x_data[i];
+      y_data[i] = v < lo ? lo : (v > hi ? hi : v);
+    }
+  });
 }
 
 void clip_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -85,12 +88,13 @@ void clip_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const
   const float* x_data = x.ptr();
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-  for (int64_t i = 0; i < count; ++i) {
-    const float v = x_data[i];
-    const float dy = dy_data[i];
-    dx_data[i] += v > lo && v < hi ? dy : 0.0f;
-  }
+  parallel_blocks(count, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float v = x_data[i];
+      const float dy = dy_data[i];
+      dx_data[i] += v > lo && v < hi ? dy : 0.0f;
+    }
+  });
 }
 
 // ---- Add ----------------------------------------------------------------------------------------
@@ -172,8 +176,9 @@ void add_forward(const Node& node, Inputs inputs, Tensor& out) {
     out.reshape_to(a.shape);
     float* y_data = out.ptr();
     const int64_t count = a.numel();
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-    for (int64_t i = 0; i < count; ++i) y_data[i] = a_data[i] + b_data[i];
+    parallel_blocks(count, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) y_data[i] = a_data[i] + b_data[i];
+    });
     return;
   }
   Shape shape;
@@ -182,12 +187,13 @@ void add_forward(const Node& node, Inputs inputs, Tensor& out) {
                                                              " do not broadcast");
   out.reshape_to(shape);
   float* y_data = out.ptr();
-  for_each_broadcast_row(shape, broadcast_strides(a.shape, shape), broadcast_strides(b.shape, shape),
-                         [&](int64_t y_off, int64_t a_off, int64_t b_off, int64_t count, int64_t a_step, int64_t b_step) {
-                           for (int64_t i = 0; i < count; ++i) {
-                             y_data[y_off + i] = a_data[a_off + i * a_step] + b_data[b_off + i * b_step];
-                           }
-                         });
+  for_each_broadcast_row(
+      shape, broadcast_strides(a.shape, shape), broadcast_strides(b.shape, shape),
+      [&](int64_t y_off, int64_t a_off, int64_t b_off, int64_t count, int64_t a_step, int64_t b_step) {
+        for (int64_t i = 0; i < count; ++i) {
+          y_data[y_off + i] = a_data[a_off + i * a_step] + b_data[b_off + i * b_step];
+        }
+      });
 }
 
 void add_backward(const Node& /*node*/, Inputs inputs, const Tensor& out, const Tensor& grad_out,

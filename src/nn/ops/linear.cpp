@@ -25,8 +25,8 @@ Result<Shape> linear_infer(const Node& node, Shapes inputs) {
   }
   if (w.size() != 2) return node_error(node, "weight must be [out_features, in_features], got " + shape_str(w));
   if (w[1] != x[1]) {
-    return node_error(node, "weight " + shape_str(w) + " expects " + std::to_string(w[1]) + " input features, but input " +
-                                shape_str(x) + " has " + std::to_string(x[1]));
+    return node_error(node, "weight " + shape_str(w) + " expects " + std::to_string(w[1]) +
+                                " input features, but input " + shape_str(x) + " has " + std::to_string(x[1]));
   }
   if (inputs.size() == 3 && *inputs[2] != Shape{w[0]}) {
     return node_error(node, "bias " + shape_str(*inputs[2]) + " must be [" + std::to_string(w[0]) +
@@ -45,17 +45,19 @@ void linear_forward(const Node& /*node*/, Inputs inputs, Tensor& out) {
   const float* w_data = w.ptr();
   float* y_data = out.ptr();
   const int64_t blocks = row_blocks(batch);
-#pragma omp parallel for schedule(static) if (blocks > 1)
-  for (int64_t blk = 0; blk < blocks; ++blk) {
-    const int64_t r0 = blk * kRowBlock;
-    const int64_t rows = std::min(kRowBlock, batch - r0);
-    float beta = 0.0f;
-    if (bias != nullptr) {
-      for (int64_t r = r0; r < r0 + rows; ++r) std::copy(bias->data.begin(), bias->data.end(), y_data + r * outs);
-      beta = 1.0f;
-    }
-    sgemm(false, true, rows, outs, in, x_data + r0 * in, in, w_data, in, beta, y_data + r0 * outs, outs);
-  }
+  parallel_for(
+      blocks,
+      [&](int64_t blk) {
+        const int64_t r0 = blk * kRowBlock;
+        const int64_t rows = std::min(kRowBlock, batch - r0);
+        float beta = 0.0f;
+        if (bias != nullptr) {
+          for (int64_t r = r0; r < r0 + rows; ++r) std::copy(bias->data.begin(), bias->data.end(), y_data + r * outs);
+          beta = 1.0f;
+        }
+        sgemm(false, true, rows, outs, in, x_data + r0 * in, in, w_data, in, beta, y_data + r0 * outs, outs);
+      },
+      blocks > 1);
 }
 
 void linear_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -74,17 +76,19 @@ void linear_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/,
   };
   auto weight_grad = [&] { sgemm(true, false, outs, in, batch, dy_data, outs, x.ptr(), in, 1.0f, dw->ptr(), in); };
   if (dx != nullptr && dw != nullptr) {
-    // Two independent GEMMs: one per thread.
-#pragma omp parallel sections if (worth_parallel(batch * in * outs))
-    {
-#pragma omp section
-      for (int64_t blk = 0; blk < blocks; ++blk) input_grad_block(blk);
-#pragma omp section
-      weight_grad();
-    }
+    // Two independent GEMMs, one per thread.
+    parallel_for(
+        2,
+        [&](int64_t which) {
+          if (which == 0) {
+            for (int64_t blk = 0; blk < blocks; ++blk) input_grad_block(blk);
+          } else {
+            weight_grad();
+          }
+        },
+        worth_parallel(batch * in * outs));
   } else if (dx != nullptr) {
-#pragma omp parallel for schedule(static) if (blocks > 1)
-    for (int64_t blk = 0; blk < blocks; ++blk) input_grad_block(blk);
+    parallel_for(blocks, input_grad_block);
   } else if (dw != nullptr) {
     weight_grad();
   }

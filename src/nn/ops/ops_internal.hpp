@@ -11,8 +11,9 @@
 //    quantization) may have changed its values.
 //
 // Determinism: every float reduction has a fixed order that depends only on the shapes, never on
-// the number of threads. Parallel loops split work whose results do not interact (images, planes,
-// output channels); reductions over the batch go through a fixed number of partial sums that are
+// the number of threads. Parallel loops (parallel_for, a small pool of helper threads; BLAS runs
+// single-threaded inside them) split work whose results do not interact (images, planes, output
+// channels, blocks); reductions over the batch go through a fixed number of partial sums that are
 // added in a fixed order (see batch_groups()).
 #pragma once
 
@@ -86,10 +87,43 @@ float* scratch(Scratch slot, size_t count);
 int64_t batch_groups(int64_t batch);
 inline int64_t group_begin(int64_t batch, int64_t groups, int64_t g) { return batch * g / groups; }
 
-// Whether a loop of `work` scalar operations is worth an OpenMP fork. Memory-bound loops below
-// this size gain little from a second core, and every fork/join is a barrier, which is expensive
-// when the machine is busy with other processes.
+// ---- threads ------------------------------------------------------------------------------------
+
+namespace detail {
+using Body = void (*)(const void* ctx, int64_t index);
+void parallel_run(int64_t count, Body body, const void* ctx);
+}  // namespace detail
+
+// Threads that run parallel_for bodies (the caller included): $POCKET_THREADS, else the first
+// number of $OMP_NUM_THREADS, else the hardware's; read once.
+int parallel_threads();
+
+// Runs body(i) for every i in [0, count), on the calling thread and on idle helper threads
+// (serially if !parallel, if nested inside another parallel_for, or with one thread). Which thread
+// runs an index is unspecified, so the bodies must write disjoint outputs and not depend on the
+// thread (per-thread scratch buffers are fine): results are then independent of the thread count.
+template <class F>
+void parallel_for(int64_t count, const F& body, bool parallel = true) {
+  if (!parallel || count <= 1) {
+    for (int64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  detail::parallel_run(
+      count, [](const void* ctx, int64_t i) { (*static_cast<const F*>(ctx))(i); }, &body);
+}
+
+// Whether a loop of `work` scalar operations is worth sharing between threads. Memory-bound loops
+// below this size gain little from a second core.
 inline bool worth_parallel(int64_t work) { return work >= (int64_t{1} << 18); }
+
+// body(begin, end) over [0, count) in fixed blocks, in parallel if worth it.
+template <class F>
+void parallel_blocks(int64_t count, const F& body) {
+  constexpr int64_t kBlock = int64_t{1} << 15;
+  const int64_t blocks = (count + kBlock - 1) / kBlock;
+  parallel_for(
+      blocks, [&](int64_t b) { body(b * kBlock, b + 1 == blocks ? count : (b + 1) * kBlock); }, worth_parallel(count));
+}
 
 // dst[i] += src[i]
 void add_into(float* dst, const float* src, int64_t count);
@@ -100,11 +134,10 @@ double sum_fixed_order(const float* src, int64_t count);
 
 // ---- ops --------------------------------------------------------------------------------------
 
-#define POCKET_DECLARE_OP(op)                                                                              \
-  Result<Shape> op##_infer(const Node& node, Shapes inputs);                                              \
-  void op##_forward(const Node& node, Inputs inputs, Tensor& out);                                        \
-  void op##_backward(const Node& node, Inputs inputs, const Tensor& out, const Tensor& grad_out,          \
-                     GradInputs grad_inputs)
+#define POCKET_DECLARE_OP(op)                                      \
+  Result<Shape> op##_infer(const Node& node, Shapes inputs);       \
+  void op##_forward(const Node& node, Inputs inputs, Tensor& out); \
+  void op##_backward(const Node& node, Inputs inputs, const Tensor& out, const Tensor& grad_out, GradInputs grad_inputs)
 
 POCKET_DECLARE_OP(conv);
 POCKET_DECLARE_OP(max_pool);

@@ -5,7 +5,7 @@
 //   AveragePool  y = sum of the taps inside x / divisor, divisor = kh*kw if count_include_pad, else
 //                the number of taps inside x; backward spreads dy / divisor over the same taps.
 //   GlobalAveragePool  y[n, c, 1, 1...] = mean of the plane x[n, c, ...].
-// Every (image, channel) plane is independent: the OpenMP loops run over planes.
+// Every (image, channel) plane is independent: the parallel loops run over planes.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -95,30 +95,32 @@ void max_pool_forward(const Node& node, Inputs inputs, Tensor& out) {
   float* y_data = out.ptr();
   const bool plain = is_plain_2x2(g);
   const float lowest = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * g.in_plane()))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* x_p = x_data + p * g.in_plane();
-    float* y_p = y_data + p * g.out_plane();
-    if (plain) {
-      for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-        const float* row0 = x_p + 2 * out_y * g.in_w;
-        const float* row1 = row0 + g.in_w;
-        float* y_row = y_p + out_y * g.out_w;
-        for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-          const float a = std::max(row0[2 * out_x], row0[2 * out_x + 1]);
-          const float b = std::max(row1[2 * out_x], row1[2 * out_x + 1]);
-          y_row[out_x] = std::max(a, b);
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        const float* x_p = x_data + p * g.in_plane();
+        float* y_p = y_data + p * g.out_plane();
+        if (plain) {
+          for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+            const float* row0 = x_p + 2 * out_y * g.in_w;
+            const float* row1 = row0 + g.in_w;
+            float* y_row = y_p + out_y * g.out_w;
+            for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+              const float a = std::max(row0[2 * out_x], row0[2 * out_x + 1]);
+              const float b = std::max(row1[2 * out_x], row1[2 * out_x + 1]);
+              y_row[out_x] = std::max(a, b);
+            }
+          }
+          return;
         }
-      }
-      continue;
-    }
-    for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-      for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-        const int64_t at = argmax_tap(x_p, g, out_y, out_x);
-        y_p[out_y * g.out_w + out_x] = at >= 0 ? x_p[at] : lowest;
-      }
-    }
-  }
+        for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+          for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+            const int64_t at = argmax_tap(x_p, g, out_y, out_x);
+            y_p[out_y * g.out_w + out_x] = at >= 0 ? x_p[at] : lowest;
+          }
+        }
+      },
+      worth_parallel(planes * g.in_plane()));
 }
 
 void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -132,39 +134,41 @@ void max_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, c
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
   const bool plain = is_plain_2x2(g);
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * g.in_plane()))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* x_p = x_data + p * g.in_plane();
-    const float* dy_p = dy_data + p * g.out_plane();
-    float* dx_p = dx_data + p * g.in_plane();
-    if (plain) {
-      // The same first-maximum rule as argmax_tap, as selects instead of branches (random data
-      // would mispredict them): the winner of each pair, then of the two pairs; ties keep the first.
-      for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-        const float* row0 = x_p + 2 * out_y * g.in_w;
-        const float* row1 = row0 + g.in_w;
-        float* d_row0 = dx_p + 2 * out_y * g.in_w;
-        const float* dy_row = dy_p + out_y * g.out_w;
-        for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-          const float a = row0[2 * out_x], b = row0[2 * out_x + 1];
-          const float c = row1[2 * out_x], d = row1[2 * out_x + 1];
-          const int64_t top_at = static_cast<int64_t>(b > a);
-          const float top = b > a ? b : a;
-          const int64_t bottom_at = g.in_w + static_cast<int64_t>(d > c);
-          const float bottom = d > c ? d : c;
-          const int64_t use_bottom = static_cast<int64_t>(bottom > top);
-          d_row0[2 * out_x + top_at + use_bottom * (bottom_at - top_at)] += dy_row[out_x];
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        const float* x_p = x_data + p * g.in_plane();
+        const float* dy_p = dy_data + p * g.out_plane();
+        float* dx_p = dx_data + p * g.in_plane();
+        if (plain) {
+          // The same first-maximum rule as argmax_tap, as selects instead of branches (random data
+          // would mispredict them): the winner of each pair, then of the two pairs; ties keep the first.
+          for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+            const float* row0 = x_p + 2 * out_y * g.in_w;
+            const float* row1 = row0 + g.in_w;
+            float* d_row0 = dx_p + 2 * out_y * g.in_w;
+            const float* dy_row = dy_p + out_y * g.out_w;
+            for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+              const float a = row0[2 * out_x], b = row0[2 * out_x + 1];
+              const float c = row1[2 * out_x], d = row1[2 * out_x + 1];
+              const int64_t top_at = static_cast<int64_t>(b > a);
+              const float top = b > a ? b : a;
+              const int64_t bottom_at = g.in_w + static_cast<int64_t>(d > c);
+              const float bottom = d > c ? d : c;
+              const int64_t use_bottom = static_cast<int64_t>(bottom > top);
+              d_row0[2 * out_x + top_at + use_bottom * (bottom_at - top_at)] += dy_row[out_x];
+            }
+          }
+          return;
         }
-      }
-      continue;
-    }
-    for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-      for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-        const int64_t at = argmax_tap(x_p, g, out_y, out_x);
-        if (at >= 0) dx_p[at] += dy_p[out_y * g.out_w + out_x];
-      }
-    }
-  }
+        for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+          for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+            const int64_t at = argmax_tap(x_p, g, out_y, out_x);
+            if (at >= 0) dx_p[at] += dy_p[out_y * g.out_w + out_x];
+          }
+        }
+      },
+      worth_parallel(planes * g.in_plane()));
 }
 
 // ---- AveragePool --------------------------------------------------------------------------------
@@ -209,22 +213,24 @@ void average_pool_forward(const Node& node, Inputs inputs, Tensor& out) {
   const int64_t planes = g.batch * g.in_c;
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * g.in_plane()))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* x_p = x_data + p * g.in_plane();
-    float* y_p = y_data + p * g.out_plane();
-    for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-      for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-        const Taps t = taps_inside(g, out_y, out_x);
-        float sum = 0.0f;
-        for (int64_t ty = t.y0; ty < t.y1; ++ty) {
-          const float* row = x_p + (t.base_y + ty * g.dilation_h) * g.in_w + t.base_x;
-          for (int64_t tx = t.x0; tx < t.x1; ++tx) sum += row[tx * g.dilation_w];
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        const float* x_p = x_data + p * g.in_plane();
+        float* y_p = y_data + p * g.out_plane();
+        for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+          for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+            const Taps t = taps_inside(g, out_y, out_x);
+            float sum = 0.0f;
+            for (int64_t ty = t.y0; ty < t.y1; ++ty) {
+              const float* row = x_p + (t.base_y + ty * g.dilation_h) * g.in_w + t.base_x;
+              for (int64_t tx = t.x0; tx < t.x1; ++tx) sum += row[tx * g.dilation_w];
+            }
+            y_p[out_y * g.out_w + out_x] = sum / divisor(g, t, include_pad);
+          }
         }
-        y_p[out_y * g.out_w + out_x] = sum / divisor(g, t, include_pad);
-      }
-    }
-  }
+      },
+      worth_parallel(planes * g.in_plane()));
 }
 
 void average_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -237,21 +243,23 @@ void average_pool_backward(const Node& node, Inputs inputs, const Tensor& /*out*
   const int64_t planes = g.batch * g.in_c;
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(planes * g.in_plane()))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* dy_p = dy_data + p * g.out_plane();
-    float* dx_p = dx_data + p * g.in_plane();
-    for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
-      for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
-        const Taps t = taps_inside(g, out_y, out_x);
-        const float share = dy_p[out_y * g.out_w + out_x] / divisor(g, t, include_pad);
-        for (int64_t ty = t.y0; ty < t.y1; ++ty) {
-          float* row = dx_p + (t.base_y + ty * g.dilation_h) * g.in_w + t.base_x;
-          for (int64_t tx = t.x0; tx < t.x1; ++tx) row[tx * g.dilation_w] += share;
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        const float* dy_p = dy_data + p * g.out_plane();
+        float* dx_p = dx_data + p * g.in_plane();
+        for (int64_t out_y = 0; out_y < g.out_h; ++out_y) {
+          for (int64_t out_x = 0; out_x < g.out_w; ++out_x) {
+            const Taps t = taps_inside(g, out_y, out_x);
+            const float share = dy_p[out_y * g.out_w + out_x] / divisor(g, t, include_pad);
+            for (int64_t ty = t.y0; ty < t.y1; ++ty) {
+              float* row = dx_p + (t.base_y + ty * g.dilation_h) * g.in_w + t.base_x;
+              for (int64_t tx = t.x0; tx < t.x1; ++tx) row[tx * g.dilation_w] += share;
+            }
+          }
         }
-      }
-    }
-  }
+      },
+      worth_parallel(planes * g.in_plane()));
 }
 
 // ---- GlobalAveragePool --------------------------------------------------------------------------
@@ -274,10 +282,12 @@ void global_average_pool_forward(const Node& /*node*/, Inputs inputs, Tensor& ou
   const int64_t plane = planes == 0 ? 0 : x.numel() / planes;
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(x.numel()))
-  for (int64_t p = 0; p < planes; ++p) {
-    y_data[p] = static_cast<float>(sum_fixed_order(x_data + p * plane, plane) / static_cast<double>(plane));
-  }
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        y_data[p] = static_cast<float>(sum_fixed_order(x_data + p * plane, plane) / static_cast<double>(plane));
+      },
+      worth_parallel(x.numel()));
 }
 
 void global_average_pool_backward(const Node& /*node*/, Inputs inputs, const Tensor& /*out*/, const Tensor& grad_out,
@@ -289,12 +299,14 @@ void global_average_pool_backward(const Node& /*node*/, Inputs inputs, const Ten
   const int64_t plane = planes == 0 ? 0 : x.numel() / planes;
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
-#pragma omp parallel for schedule(static) if (worth_parallel(x.numel()))
-  for (int64_t p = 0; p < planes; ++p) {
-    const float share = dy_data[p] / static_cast<float>(plane);
-    float* dx_p = dx_data + p * plane;
-    for (int64_t i = 0; i < plane; ++i) dx_p[i] += share;
-  }
+  parallel_for(
+      planes,
+      [&](int64_t p) {
+        const float share = dy_data[p] / static_cast<float>(plane);
+        float* dx_p = dx_data + p * plane;
+        for (int64_t i = 0; i < plane; ++i) dx_p[i] += share;
+      },
+      worth_parallel(x.numel()));
 }
 
 }  // namespace pocket::ops

@@ -69,11 +69,13 @@ void softmax_forward(const Node& node, Inputs inputs, Tensor& out) {
   const float* x_data = x.ptr();
   float* y_data = out.ptr();
   const int64_t rows = r.outer * r.inner;
-#pragma omp parallel for schedule(static) if (worth_parallel(x.numel() * 8))
-  for (int64_t row = 0; row < rows; ++row) {
-    const int64_t base = row_base(r, row);
-    softmax_row(x_data + base, r, y_data + base);
-  }
+  parallel_for(
+      rows,
+      [&](int64_t row) {
+        const int64_t base = row_base(r, row);
+        softmax_row(x_data + base, r, y_data + base);
+      },
+      worth_parallel(x.numel() * 8));
 }
 
 // The softmax is recomputed from x (not read from `out`, which an executor hook may have changed).
@@ -87,22 +89,24 @@ void softmax_backward(const Node& node, Inputs inputs, const Tensor& /*out*/, co
   const float* dy_data = grad_out.ptr();
   float* dx_data = dx->ptr();
   const int64_t rows = r.outer * r.inner;
-#pragma omp parallel for schedule(static) if (worth_parallel(x.numel() * 8))
-  for (int64_t row = 0; row < rows; ++row) {
-    const int64_t base = row_base(r, row);
-    Rows contiguous = r;
-    contiguous.inner = 1;
-    float* y = scratch(Scratch::Columns, static_cast<size_t>(r.length));
-    const float* xs = x_data + base;
-    for (int64_t i = 0; i < r.length; ++i) y[i] = xs[i * r.inner];
-    softmax_row(y, contiguous, y);
-    float dot = 0.0f;
-    for (int64_t i = 0; i < r.length; ++i) dot += dy_data[base + i * r.inner] * y[i];
-    for (int64_t i = 0; i < r.length; ++i) {
-      const int64_t at = base + i * r.inner;
-      dx_data[at] += y[i] * (dy_data[at] - dot);
-    }
-  }
+  parallel_for(
+      rows,
+      [&](int64_t row) {
+        const int64_t base = row_base(r, row);
+        Rows contiguous = r;
+        contiguous.inner = 1;
+        float* y = scratch(Scratch::Columns, static_cast<size_t>(r.length));
+        const float* xs = x_data + base;
+        for (int64_t i = 0; i < r.length; ++i) y[i] = xs[i * r.inner];
+        softmax_row(y, contiguous, y);
+        float dot = 0.0f;
+        for (int64_t i = 0; i < r.length; ++i) dot += dy_data[base + i * r.inner] * y[i];
+        for (int64_t i = 0; i < r.length; ++i) {
+          const int64_t at = base + i * r.inner;
+          dx_data[at] += y[i] * (dy_data[at] - dot);
+        }
+      },
+      worth_parallel(x.numel() * 8));
 }
 
 }  // namespace pocket::ops
