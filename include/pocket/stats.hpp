@@ -45,11 +45,11 @@ struct WeightStats {
   std::string role;  // "weight" or "bias"
   Shape shape;       // as stored in the graph (Linear: [out, in], Conv: [O, C/groups, kh, kw])
   DistributionStats all;
-  std::vector<DistributionStats> channels;  // per output channel (dim 0), if asked for
+  std::vector<DistributionStats> channels;  // weights: per output channel (dim 0), if asked for
 };
 
 struct WeightStatsOptions {
-  bool per_channel = false;
+  bool per_channel = false;  // also per output channel, for weights (a bias has one value per channel)
   int histogram_bins = 64;
 };
 
@@ -121,6 +121,7 @@ ActivationStats describe_activation(const Graph& graph, int value, const Observe
 // DistributionStats: {count, nan, inf, min, max, mean, std,
 //                     bands: [{k, lo, hi, outside, percent_outside} x3], histogram: {lo, hi, counts}}
 // WeightStats: {name, node, op, role, shape, ...DistributionStats, channels: [DistributionStats]}
+//              (channels only for weights with the per-channel option)
 // ActivationStats: {name, producer, op, shape, count, nan, inf, min, max, mean, std,
 //                   band3: {...}, percentiles: {"0.01": v, ...}, histogram, sample_size, sampled}
 // ActivationReport: {images, seed, split, values: [ActivationStats]}

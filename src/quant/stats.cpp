@@ -59,7 +59,7 @@ std::vector<WeightStats> weight_stats(const Graph& graph, const WeightStatsOptio
       w.shape = v.init.shape;
       const std::span<const float> data(v.init.data);
       w.all = describe_distribution(data, options.histogram_bins);
-      if (options.per_channel && !w.shape.empty() && w.shape[0] > 0) {
+      if (options.per_channel && slot == 1 && !w.shape.empty() && w.shape[0] > 0) {
         const auto channels = static_cast<size_t>(w.shape[0]);
         const size_t per_channel = data.size() / channels;
         for (size_t c = 0; c < channels; ++c) {

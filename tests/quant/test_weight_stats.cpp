@@ -85,8 +85,10 @@ int check_model(const std::string& path, size_t expected_tensors) {
     const WeightStats& w = *it->second;
     EXPECT_EQ(w.role, t["role"].get<std::string>()) << name;
     nonzero += compare(w.all, t, name);
-    EXPECT_EQ(w.channels.size(), t["channels"].size()) << name;
-    for (size_t c = 0; c < w.channels.size() && c < t["channels"].size(); ++c) {
+    const size_t want_channels = t.contains("channels") ? t["channels"].size() : 0;
+    EXPECT_EQ(w.channels.size(), want_channels) << name;
+    EXPECT_EQ(want_channels, w.role == "weight" ? static_cast<size_t>(w.shape[0]) : 0u) << name;
+    for (size_t c = 0; c < w.channels.size() && c < want_channels; ++c) {
       nonzero += compare(w.channels[c], t["channels"][c], name + " channel " + std::to_string(c));
     }
   }

@@ -4,14 +4,14 @@
 Reads the initializers with the onnx package (not pocket's importer) and computes, with numpy in
 float64, for every weight and bias of a Conv, Gemm or MatMul node: count, min, max, mean,
 population std, and for k = 1, 2, 3 the band mean +- k*std and the number of values strictly
-outside it; the same per output channel. Prints one JSON object:
+outside it; the same per output channel of the weights. Prints one JSON object:
 
   {"tensors": [{"name", "op", "role", "count", "min", "max", "mean", "std",
                 "bands": [{"k", "lo", "hi", "outside", "percent_outside"}],
                 "channels": [{...same fields...}]}]}
 
 Output channels: Conv weights [O, C/g, kh, kw] -> axis 0; Gemm B -> axis 0 if transB else 1;
-MatMul B [in, out] -> axis 1; biases -> one value per channel.
+MatMul B [in, out] -> axis 1. Biases get no per-channel entries (one value per channel).
 """
 import json
 import sys
@@ -62,7 +62,8 @@ def main():
             entry = {"name": name, "op": node.op_type, "role": role}
             entry.update(describe(w))
             moved = np.moveaxis(w, axis, 0)
-            entry["channels"] = [describe(moved[c]) for c in range(moved.shape[0])]
+            if role == "weight":
+                entry["channels"] = [describe(moved[c]) for c in range(moved.shape[0])]
             tensors.append(entry)
     json.dump({"tensors": tensors}, sys.stdout)
     sys.stdout.write("\n")
