@@ -192,6 +192,18 @@ static int run_add(void)
     return 1;
 }
 
+static int run_clamp(void)
+{
+    pocket_clamp_params p;
+    p.element_count = 1000;
+    p.act_min = random_in(-128, 0);
+    p.act_max = random_in(0, 127);
+    fill_s8(input_buffer, 1000, -128, 127);
+    if (pocket_clamp_s8(&p, input_buffer, output_buffer) != POCKET_OK) return 0;
+    hash_s8(output_buffer, 1000);
+    return 1;
+}
+
 static int run_softmax(void)
 {
     pocket_softmax_params p;
@@ -255,6 +267,7 @@ uint32_t pocket_golden_checksum(void)
     if (!run_fully_connected()) return 0;
     if (!run_pools()) return 0;
     if (!run_add()) return 0;
+    if (!run_clamp()) return 0;
     if (!run_softmax()) return 0;
     if (!run_quantize_input(POCKET_PIXELS_HWC)) return 0;
     if (!run_quantize_input(POCKET_PIXELS_CHW)) return 0;
