@@ -18,11 +18,14 @@
 //                        const Elem* plane, int32_t conv_y, int32_t* row)
 //       row[conv_x * lanes + lane] = bias + sum over the window (the exact int32 accumulator
 //       of the reference, for lanes < group_out)
-//   static void requant_s8(const ConvGeo&, const Layout&, const uint8_t* body, int32_t group,
-//                          const int32_t* multiplier, const int32_t* shift,
-//                          const int32_t* acc, int8_t* out)
-//       out[o] = pocket_requantize_s8(acc[o], multiplier[o], shift[o], ...) for o < group_out
-//       (multiplier, shift: the group's first channel)
+//   static void max_pool_requant(const ConvGeo&, const Layout&, const uint8_t* body, int32_t group,
+//                                const int32_t* const* rows, const int32_t* multiplier,
+//                                const int32_t* shift, int8_t* out)
+//       for every output pixel out_x of the row and o < group_out:
+//         out[out_x * output_channels + o] = pocket_requantize_s8(max over the pool window of
+//           rows[pool_y][(out_x * pool_stride_width + pool_x) * lanes + o], multiplier[o], shift[o], ..)
+//       (rows: the pool_height conv rows of the window; multiplier, shift, out: the group's first
+//       channel). Without pooling the window is 1x1.
 #pragma once
 
 #include <stddef.h>
@@ -41,8 +44,7 @@ struct ConvScratch {
   int64_t padded;  // [groups][padded_height][padded_width][group_in] Elem, + slack
   int64_t ring;    // [pool_height][conv_width][lanes] int32: conv rows, slot = conv_y % pool_height
   int64_t tags;    // [pool_height] int32: the conv row each ring slot holds (-1: none)
-  int64_t vmax;    // [conv_width][lanes] int32: max over the pool window's rows
-  int64_t window;  // [lanes] int32
+  int64_t rows;    // [pool_height] const int32_t*: the ring rows of the current output row
   int64_t total;
 };
 
@@ -55,9 +57,8 @@ static ConvScratch conv_scratch_layout(const ConvGeo& g) {
   s.padded = 0;
   s.ring = s.padded + align64((plane * g.groups + K::kSlackElems) * int64_t{sizeof(typename K::Elem)});
   s.tags = s.ring + align64(row * g.pool_height);
-  s.vmax = s.tags + align64(int64_t{g.pool_height} * 4);
-  s.window = s.vmax + align64(row);
-  s.total = s.window + align64(int64_t{lay.lanes} * 4);
+  s.rows = s.tags + align64(int64_t{g.pool_height} * 4);
+  s.total = s.rows + align64(int64_t{g.pool_height} * int64_t{sizeof(const int32_t*)});
   return s;
 }
 
@@ -102,10 +103,6 @@ static void fill_padded(const ConvGeo& g, const int8_t* image, typename K::Elem*
   }
 }
 
-static inline void max_into(int32_t* dst, const int32_t* src, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) dst[i] = dst[i] > src[i] ? dst[i] : src[i];
-}
-
 template <class K>
 static void conv_driver_run(const ConvGeo& g, const uint8_t* body, const int32_t* multiplier,
                             const int32_t* shift, const int8_t* input, int8_t* output,
@@ -116,8 +113,7 @@ static void conv_driver_run(const ConvGeo& g, const uint8_t* body, const int32_t
   Elem* padded = reinterpret_cast<Elem*>(scratch + s.padded);
   int32_t* ring = reinterpret_cast<int32_t*>(scratch + s.ring);
   int32_t* tags = reinterpret_cast<int32_t*>(scratch + s.tags);
-  int32_t* vmax = reinterpret_cast<int32_t*>(scratch + s.vmax);
-  int32_t* window = reinterpret_cast<int32_t*>(scratch + s.window);
+  const int32_t** rows = reinterpret_cast<const int32_t**>(scratch + s.rows);
 
   const int64_t plane_elems = int64_t{g.padded_height} * g.padded_width * g.group_in;
   const int64_t row_ints = int64_t{g.conv_width} * lay.lanes;
@@ -138,7 +134,6 @@ static void conv_driver_run(const ConvGeo& g, const uint8_t* body, const int32_t
       for (int32_t slot = 0; slot < g.pool_height; ++slot) tags[slot] = -1;
       for (int32_t out_y = 0; out_y < g.output_height; ++out_y) {
         // The conv rows of this output row, each computed once while it stays in the ring.
-        const int32_t* rows_max = nullptr;
         for (int32_t pool_y = 0; pool_y < g.pool_height; ++pool_y) {
           const int32_t conv_y = out_y * g.pool_stride_height + pool_y;
           const int32_t slot = conv_y % g.pool_height;
@@ -159,42 +154,24 @@ static void conv_driver_run(const ConvGeo& g, const uint8_t* body, const int32_t
             }
             tags[slot] = conv_y;
           }
-          if (average) continue;
-          if (g.pool_height == 1) {
-            rows_max = row;
-          } else if (pool_y == 0) {
-            memcpy(vmax, row, static_cast<size_t>(row_ints) * 4);
-            rows_max = vmax;
-          } else {
-            max_into(vmax, row, row_ints);
-          }
+          rows[pool_y] = row;
         }
         int8_t* out_row = image_output + int64_t{out_y} * g.output_width * g.output_channels +
                           group * g.group_out;
+        if (!average) {
+          // Max pooling of the accumulators, then one requantization (it is monotonic).
+          K::max_pool_requant(g, lay, body, group, rows, multiplier + group * g.group_out,
+                              shift + group * g.group_out, out_row);
+          continue;
+        }
         for (int32_t out_x = 0; out_x < g.output_width; ++out_x) {
           int8_t* out = out_row + int64_t{out_x} * g.output_channels;
           const int32_t conv_x0 = out_x * g.pool_stride_width;
-          if (!average) {
-            // Max pooling of the accumulators, then one requantization (it is monotonic).
-            const int32_t* acc = rows_max + conv_x0 * lay.lanes;
-            if (g.pool_width > 1) {
-              memcpy(window, acc, static_cast<size_t>(lay.lanes) * 4);
-              for (int32_t pool_x = 1; pool_x < g.pool_width; ++pool_x) {
-                max_into(window, acc + pool_x * lay.lanes, lay.lanes);
-              }
-              acc = window;
-            }
-            K::requant_s8(g, lay, body, group, multiplier + group * g.group_out,
-                          shift + group * g.group_out, acc, out);
-            continue;
-          }
           for (int32_t o = 0; o < g.group_out; ++o) {
             int32_t sum = 0;
             for (int32_t pool_y = 0; pool_y < g.pool_height; ++pool_y) {
-              const int32_t conv_y = out_y * g.pool_stride_height + pool_y;
-              const int32_t* row = ring + (conv_y % g.pool_height) * row_ints;
               for (int32_t pool_x = 0; pool_x < g.pool_width; ++pool_x) {
-                sum += row[(conv_x0 + pool_x) * lay.lanes + o];
+                sum += rows[pool_y][(conv_x0 + pool_x) * lay.lanes + o];
               }
             }
             out[o] = static_cast<int8_t>(pocket_round_div_s32(sum, count));

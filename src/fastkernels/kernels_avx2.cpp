@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <utility>
+
 #include "fast_driver.hpp"
 #include "fast_internal.hpp"
 
@@ -96,31 +98,47 @@ inline void requant_block(__m256i acc, const RqBlock& rq, const RqCommon& c, int
 // conv2d
 // ------------------------------------------------------------------------------------------------
 
-constexpr int32_t kTile = 8;  // output pixels per register tile (8 accumulators + weights + input)
+// Output pixels per register tile: up to 12 accumulators plus the weights, the input pair and the
+// product of the 16 registers. A row is split into equal tiles (28 -> 10 + 9 + 9).
+constexpr int32_t kMaxTile = 12;
 
+// acc[r] = bias + sum over the (ky, pair) steps, for R pixels. steps[t] is the element offset of
+// step t in the padded input; the block's weights are [t][lane][2].
 template <int R>
-inline void conv_tile(const int16_t* in, int64_t pixel_step, int64_t row_step, int32_t filter_height,
-                      int32_t pairs, const int16_t* weights, const int32_t* offset, int32_t* out,
-                      int64_t out_stride) {
+inline void conv_tile(const int16_t* in, int64_t pixel_step, const int32_t* steps, int32_t step_count,
+                      const int16_t* weights, const int32_t* offset, int32_t* out, int64_t out_stride) {
   __m256i acc[R];
   const __m256i init = load(offset);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) acc[r] = init;
-  for (int32_t filter_y = 0; filter_y < filter_height; ++filter_y) {
-    const int16_t* row = in + filter_y * row_step;
-    const int16_t* w = weights + int64_t{filter_y} * pairs * 16;
-    for (int32_t pair = 0; pair < pairs; ++pair) {
-      const __m256i wv = load(w + pair * 16);
-      const int16_t* p = row + 2 * pair;
+  for (int32_t t = 0; t < step_count; ++t) {
+    const __m256i wv = load(weights + t * 16);
+    const int16_t* p = in + steps[t];
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) {
-        acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(broadcast_pair(p + r * pixel_step), wv));
-      }
+    for (int r = 0; r < R; ++r) {
+      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(broadcast_pair(p + r * pixel_step), wv));
     }
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * out_stride), acc[r]);
 }
+
+template <int R>
+void conv_tile_fn(const int16_t* in, int64_t pixel_step, const int32_t* steps, int32_t step_count,
+                  const int16_t* weights, const int32_t* offset, int32_t* out, int64_t out_stride) {
+  conv_tile<R>(in, pixel_step, steps, step_count, weights, offset, out, out_stride);
+}
+
+using TileFn = void (*)(const int16_t*, int64_t, const int32_t*, int32_t, const int16_t*, const int32_t*,
+                        int32_t*, int64_t);
+
+// tile_fns()[r] computes r pixels (1 <= r <= kMaxTile).
+template <int... R>
+const TileFn* make_tile_fns(std::integer_sequence<int, R...>) {
+  static const TileFn fns[] = {nullptr, &conv_tile_fn<R + 1>...};
+  return fns;
+}
+const TileFn* tile_fns() { return make_tile_fns(std::make_integer_sequence<int, kMaxTile>{}); }
 
 struct Kernel {
   using Elem = int16_t;
@@ -135,6 +153,7 @@ struct Kernel {
     int64_t weights;  // int16 [groups][blocks][filter_height][pairs][8][2]
     int64_t offsets;  // int32 [groups][lanes]: the bias
     int64_t rq;       // RqBlock [groups][blocks]
+    int64_t steps;    // int32 [filter_height * pairs]: ky * padded row + 2 * pair, in elements
     int64_t total;
   };
   static Layout layout(const ConvGeo& g) {
@@ -145,7 +164,8 @@ struct Kernel {
     l.weights = 0;
     l.offsets = align64(int64_t{g.groups} * l.lanes * g.filter_height * l.pairs * 2 * 2);
     l.rq = l.offsets + align64(int64_t{g.groups} * l.lanes * 4);
-    l.total = l.rq + int64_t{g.groups} * l.blocks * int64_t{sizeof(RqBlock)};
+    l.steps = l.rq + int64_t{g.groups} * l.blocks * int64_t{sizeof(RqBlock)};
+    l.total = l.steps + align64(int64_t{g.filter_height} * l.pairs * 4);
     return l;
   }
 
@@ -154,42 +174,45 @@ struct Kernel {
     const int64_t pixel_step = int64_t{g.stride_width} * g.group_in;
     const int64_t row_step = int64_t{g.padded_width} * g.group_in;
     const int16_t* base = plane + int64_t{conv_y} * g.stride_height * row_step;
-    const int64_t block_weights = int64_t{g.filter_height} * lay.pairs * 16;
+    const int32_t step_count = g.filter_height * lay.pairs;
+    const int64_t block_weights = int64_t{step_count} * 16;
     const int16_t* weights = reinterpret_cast<const int16_t*>(body + lay.weights);
     const int32_t* offsets = reinterpret_cast<const int32_t*>(body + lay.offsets);
+    const int32_t* steps = reinterpret_cast<const int32_t*>(body + lay.steps);
+    const TileFn* fns = tile_fns();
+    const int32_t tiles = (g.conv_width + kMaxTile - 1) / kMaxTile;
+    const int32_t tile = (g.conv_width + tiles - 1) / tiles;
     for (int32_t block = 0; block < lay.blocks; ++block) {
       const int16_t* w = weights + (int64_t{group} * lay.blocks + block) * block_weights;
       const int32_t* offset = offsets + int64_t{group} * lay.lanes + block * 8;
       int32_t* out = row + block * 8;
-      int32_t x = 0;
-      for (; x + kTile <= g.conv_width; x += kTile) {
-        conv_tile<kTile>(base + x * pixel_step, pixel_step, row_step, g.filter_height, lay.pairs, w,
-                         offset, out + int64_t{x} * lay.lanes, lay.lanes);
-      }
-      const int16_t* in = base + x * pixel_step;
-      int32_t* tail = out + int64_t{x} * lay.lanes;
-      switch (g.conv_width - x) {
-        case 0: break;
-#define POCKET_TAIL(r)                                                                         \
-  case r:                                                                                      \
-    conv_tile<r>(in, pixel_step, row_step, g.filter_height, lay.pairs, w, offset, tail, lay.lanes); \
-    break;
-        POCKET_TAIL(1) POCKET_TAIL(2) POCKET_TAIL(3) POCKET_TAIL(4) POCKET_TAIL(5) POCKET_TAIL(6)
-        POCKET_TAIL(7)
-#undef POCKET_TAIL
-        default: break;
+      for (int32_t x = 0; x < g.conv_width; x += tile) {
+        const int32_t r = g.conv_width - x < tile ? g.conv_width - x : tile;
+        fns[r](base + x * pixel_step, pixel_step, steps, step_count, w, offset, out + int64_t{x} * lay.lanes,
+               lay.lanes);
       }
     }
   }
 
-  static void requant_s8(const ConvGeo& g, const Layout& lay, const uint8_t* body, int32_t group,
-                         const int32_t*, const int32_t*, const int32_t* acc, int8_t* out) {
+  static void max_pool_requant(const ConvGeo& g, const Layout& lay, const uint8_t* body, int32_t group,
+                               const int32_t* const* rows, const int32_t*, const int32_t*, int8_t* out) {
     const RqBlock* rq = reinterpret_cast<const RqBlock*>(body + lay.rq) + int64_t{group} * lay.blocks;
     const RqCommon common(g.output_zero_point, g.act_min, g.act_max);
+    const int64_t lanes = lay.lanes;
     for (int32_t block = 0; block < lay.blocks; ++block) {
       const int32_t done = block * 8;
       const int32_t count = g.group_out - done < 8 ? g.group_out - done : 8;
-      requant_block(load(acc + done), rq[block], common, out + done, count);
+      for (int32_t out_x = 0; out_x < g.output_width; ++out_x) {
+        const int64_t first = int64_t{out_x} * g.pool_stride_width * lanes + done;
+        __m256i best = load(rows[0] + first);
+        for (int32_t pool_y = 0; pool_y < g.pool_height; ++pool_y) {
+          const int32_t* row = rows[pool_y] + first;
+          for (int32_t pool_x = 0; pool_x < g.pool_width; ++pool_x) {
+            best = _mm256_max_epi32(best, load(row + pool_x * lanes));
+          }
+        }
+        requant_block(best, rq[block], common, out + int64_t{out_x} * g.output_channels + done, count);
+      }
     }
   }
 };
@@ -203,7 +226,15 @@ void conv_pack(const ConvGeo& g, const int8_t* filter, const int32_t* bias,
   int16_t* weights = reinterpret_cast<int16_t*>(body + lay.weights);
   int32_t* offsets = reinterpret_cast<int32_t*>(body + lay.offsets);
   RqBlock* rq = reinterpret_cast<RqBlock*>(body + lay.rq);
+  int32_t* steps = reinterpret_cast<int32_t*>(body + lay.steps);
   const int64_t terms = int64_t{g.filter_height} * g.row_length;
+  for (int32_t filter_y = 0; filter_y < g.filter_height; ++filter_y) {
+    for (int32_t pair = 0; pair < lay.pairs; ++pair) {
+      // < padded plane size, which the dispatcher keeps below 2^28.
+      steps[filter_y * lay.pairs + pair] =
+          static_cast<int32_t>(int64_t{filter_y} * g.padded_width * g.group_in + 2 * pair);
+    }
+  }
   for (int32_t group = 0; group < g.groups; ++group) {
     for (int32_t block = 0; block < lay.blocks; ++block) {
       int16_t* w = weights + (int64_t{group} * lay.blocks + block) * g.filter_height * lay.pairs * 16;

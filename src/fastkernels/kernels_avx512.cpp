@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <utility>
+
 #include "fast_driver.hpp"
 #include "fast_internal.hpp"
 
@@ -163,31 +165,51 @@ inline void requant_block(typename P::V acc, const RqBlock& rq, const RqCommon<P
 // conv2d
 // ------------------------------------------------------------------------------------------------
 
-constexpr int32_t kTile = 8;  // output pixels per register tile
+// Output pixels per register tile: up to 14 accumulators, one weight and one input register of
+// the 32. A row is split into equal tiles (28 -> 14 + 14, not 8 + 8 + 8 + 4: a short tile is
+// bound by the latency of its few accumulator chains).
+constexpr int32_t kMaxTile = 14;
 
-// acc[r] (lanes of one block) = offset + sum over ky, quads of u * w, for R pixels.
+// acc[r] (lanes of one block) = offset + sum over the (ky, quad) steps of u * w, for R pixels.
+// steps[t] is the byte offset of step t in the padded input; the block's weights are [t][lane][4].
 template <class P, int R>
-inline void conv_tile(const uint8_t* in, int64_t pixel_step, int64_t row_step, int32_t filter_height,
-                      int32_t quads, const int8_t* weights, const int32_t* offset, int32_t* out,
-                      int64_t out_stride) {
+inline void conv_tile(const uint8_t* in, int64_t pixel_step, const int32_t* steps, int32_t step_count,
+                      const int8_t* weights, const int32_t* offset, int32_t* out, int64_t out_stride) {
   using V = typename P::V;
   constexpr int64_t kWeightStep = int64_t{P::kLanes} * 4;
   V acc[R];
   const V init = P::load(offset);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) acc[r] = init;
-  for (int32_t filter_y = 0; filter_y < filter_height; ++filter_y) {
-    const uint8_t* row = in + filter_y * row_step;
-    const int8_t* w = weights + int64_t{filter_y} * quads * kWeightStep;
-    for (int32_t quad = 0; quad < quads; ++quad) {
-      const V wv = P::load(w + quad * kWeightStep);
-      const uint8_t* q = row + 4 * quad;
+  for (int32_t t = 0; t < step_count; ++t) {
+    const V wv = P::load(weights + t * kWeightStep);
+    const uint8_t* q = in + steps[t];
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) acc[r] = P::dpbusd(acc[r], P::set1(load_u32(q + r * pixel_step)), wv);
-    }
+    for (int r = 0; r < R; ++r) acc[r] = P::dpbusd(acc[r], P::set1(load_u32(q + r * pixel_step)), wv);
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) P::store(out + r * out_stride, acc[r]);
+}
+
+template <class P, int R>
+void conv_tile_fn(const uint8_t* in, int64_t pixel_step, const int32_t* steps, int32_t step_count,
+                  const int8_t* weights, const int32_t* offset, int32_t* out, int64_t out_stride) {
+  conv_tile<P, R>(in, pixel_step, steps, step_count, weights, offset, out, out_stride);
+}
+
+template <class P>
+using TileFn = void (*)(const uint8_t*, int64_t, const int32_t*, int32_t, const int8_t*, const int32_t*,
+                        int32_t*, int64_t);
+
+// tile_fns<P>()[r] computes r pixels (1 <= r <= kMaxTile).
+template <class P, int... R>
+const TileFn<P>* make_tile_fns(std::integer_sequence<int, R...>) {
+  static const TileFn<P> fns[] = {nullptr, &conv_tile_fn<P, R + 1>...};
+  return fns;
+}
+template <class P>
+const TileFn<P>* tile_fns() {
+  return make_tile_fns<P>(std::make_integer_sequence<int, kMaxTile>{});
 }
 
 struct Kernel {
@@ -204,6 +226,7 @@ struct Kernel {
     int64_t weights; // int8 [groups][blocks][filter_height][quads][block_lanes][4]
     int64_t offsets; // int32 [groups][lanes]
     int64_t rq;      // RqBlock [groups][blocks]
+    int64_t steps;   // int32 [filter_height * quads]: ky * padded row + 4 * quad, in bytes
     int64_t total;
   };
   static Layout layout(const ConvGeo& g) {
@@ -215,7 +238,8 @@ struct Kernel {
     l.weights = 0;
     l.offsets = align64(int64_t{g.groups} * l.lanes * g.filter_height * l.quads * 4);
     l.rq = l.offsets + align64(int64_t{g.groups} * l.lanes * 4);
-    l.total = l.rq + int64_t{g.groups} * l.blocks * int64_t{sizeof(RqBlock)};
+    l.steps = l.rq + int64_t{g.groups} * l.blocks * int64_t{sizeof(RqBlock)};
+    l.total = l.steps + align64(int64_t{g.filter_height} * l.quads * 4);
     return l;
   }
 
@@ -225,30 +249,22 @@ struct Kernel {
     const int64_t pixel_step = int64_t{g.stride_width} * g.group_in;
     const int64_t row_step = int64_t{g.padded_width} * g.group_in;
     const uint8_t* base = plane + int64_t{conv_y} * g.stride_height * row_step;
-    const int64_t block_weights = int64_t{g.filter_height} * lay.quads * P::kLanes * 4;
+    const int32_t step_count = g.filter_height * lay.quads;
+    const int64_t block_weights = int64_t{step_count} * P::kLanes * 4;
     const int8_t* weights = reinterpret_cast<const int8_t*>(body + lay.weights);
     const int32_t* offsets = reinterpret_cast<const int32_t*>(body + lay.offsets);
+    const int32_t* steps = reinterpret_cast<const int32_t*>(body + lay.steps);
+    const TileFn<P>* fns = tile_fns<P>();
+    const int32_t tiles = (g.conv_width + kMaxTile - 1) / kMaxTile;
+    const int32_t tile = (g.conv_width + tiles - 1) / tiles;
     for (int32_t block = 0; block < lay.blocks; ++block) {
       const int8_t* w = weights + (int64_t{group} * lay.blocks + block) * block_weights;
       const int32_t* offset = offsets + int64_t{group} * lay.lanes + block * P::kLanes;
       int32_t* out = row + block * P::kLanes;
-      int32_t x = 0;
-      for (; x + kTile <= g.conv_width; x += kTile) {
-        conv_tile<P, kTile>(base + x * pixel_step, pixel_step, row_step, g.filter_height, lay.quads,
-                            w, offset, out + int64_t{x} * lay.lanes, lay.lanes);
-      }
-      const uint8_t* in = base + x * pixel_step;
-      int32_t* tail = out + int64_t{x} * lay.lanes;
-      switch (g.conv_width - x) {
-        case 0: break;
-#define POCKET_TAIL(r)                                                                          \
-  case r:                                                                                       \
-    conv_tile<P, r>(in, pixel_step, row_step, g.filter_height, lay.quads, w, offset, tail, lay.lanes); \
-    break;
-        POCKET_TAIL(1) POCKET_TAIL(2) POCKET_TAIL(3) POCKET_TAIL(4) POCKET_TAIL(5) POCKET_TAIL(6)
-        POCKET_TAIL(7)
-#undef POCKET_TAIL
-        default: break;
+      for (int32_t x = 0; x < g.conv_width; x += tile) {
+        const int32_t r = g.conv_width - x < tile ? g.conv_width - x : tile;
+        fns[r](base + x * pixel_step, pixel_step, steps, step_count, w, offset,
+               out + int64_t{x} * lay.lanes, lay.lanes);
       }
     }
   }
@@ -263,23 +279,35 @@ struct Kernel {
   }
 
   template <class P>
-  static void requant_blocks(const ConvGeo& g, const Layout& lay, const uint8_t* body,
-                             int32_t group, const int32_t* acc, int8_t* out) {
+  static void max_pool_requant_blocks(const ConvGeo& g, const Layout& lay, const uint8_t* body,
+                                      int32_t group, const int32_t* const* rows, int8_t* out) {
+    using V = typename P::V;
     const RqBlock* rq = reinterpret_cast<const RqBlock*>(body + lay.rq) + int64_t{group} * lay.blocks;
     const RqCommon<P> common(g.output_zero_point, g.act_min, g.act_max);
+    const int64_t lanes = lay.lanes;
     for (int32_t block = 0; block < lay.blocks; ++block) {
       const int32_t done = block * P::kLanes;
       const int32_t count = g.group_out - done < P::kLanes ? g.group_out - done : P::kLanes;
-      requant_block<P>(P::load(acc + done), rq[block], common, out + done, count);
+      for (int32_t out_x = 0; out_x < g.output_width; ++out_x) {
+        const int64_t first = int64_t{out_x} * g.pool_stride_width * lanes + done;
+        V best = P::load(rows[0] + first);
+        for (int32_t pool_y = 0; pool_y < g.pool_height; ++pool_y) {
+          const int32_t* row = rows[pool_y] + first;
+          for (int32_t pool_x = 0; pool_x < g.pool_width; ++pool_x) {
+            best = P::max32(best, P::load(row + pool_x * lanes));
+          }
+        }
+        requant_block<P>(best, rq[block], common, out + int64_t{out_x} * g.output_channels + done, count);
+      }
     }
   }
 
-  static void requant_s8(const ConvGeo& g, const Layout& lay, const uint8_t* body, int32_t group,
-                         const int32_t*, const int32_t*, const int32_t* acc, int8_t* out) {
+  static void max_pool_requant(const ConvGeo& g, const Layout& lay, const uint8_t* body, int32_t group,
+                               const int32_t* const* rows, const int32_t*, const int32_t*, int8_t* out) {
     if (lay.block_lanes == 16) {
-      requant_blocks<Zmm>(g, lay, body, group, acc, out);
+      max_pool_requant_blocks<Zmm>(g, lay, body, group, rows, out);
     } else {
-      requant_blocks<Ymm>(g, lay, body, group, acc, out);
+      max_pool_requant_blocks<Ymm>(g, lay, body, group, rows, out);
     }
   }
 };
@@ -293,8 +321,16 @@ void conv_pack(const ConvGeo& g, const int8_t* filter, const int32_t* bias,
   int8_t* weights = reinterpret_cast<int8_t*>(body + lay.weights);
   int32_t* offsets = reinterpret_cast<int32_t*>(body + lay.offsets);
   RqBlock* rq = reinterpret_cast<RqBlock*>(body + lay.rq);
+  int32_t* steps = reinterpret_cast<int32_t*>(body + lay.steps);
   const int64_t terms = int64_t{g.filter_height} * g.row_length;
   const int64_t correction = int64_t{g.input_zero_point} + 128;
+  for (int32_t filter_y = 0; filter_y < g.filter_height; ++filter_y) {
+    for (int32_t quad = 0; quad < lay.quads; ++quad) {
+      // < padded plane size, which the dispatcher keeps below 2^28.
+      steps[filter_y * lay.quads + quad] =
+          static_cast<int32_t>(int64_t{filter_y} * g.padded_width * g.group_in + 4 * quad);
+    }
+  }
   for (int32_t group = 0; group < g.groups; ++group) {
     for (int32_t block = 0; block < lay.blocks; ++block) {
       int8_t* w = weights + (int64_t{group} * lay.blocks + block) * g.filter_height * lay.quads *

@@ -1,9 +1,10 @@
 // The portable variant: no intrinsics, compiled for the baseline ISA. It keeps the reference's
 // arithmetic (centered int16 inputs, int32 accumulators, pocket_requantize_s8) and changes the
 // loop order so the compiler can vectorise over output channels: the input is padded once per
-// image (padding needs no test), the weights are repacked to [group][ky][kx * group_in][out], and a
-// fused max pool runs on the accumulators, so each conv output is computed once and each pooled
-// output requantized once.
+// image (padding needs no test), the weights are repacked to [group][block of 8 outputs][ky, kx,
+// channel][8] int16, register tiles of 4 pixels x 8 outputs reuse each weight vector, and a fused
+// max pool runs on the accumulators, so each conv output is computed once and each pooled output
+// requantized once.
 #include <stdint.h>
 #include <string.h>
 
@@ -14,59 +15,106 @@
 namespace pocket::fast::portable {
 namespace {
 
+constexpr int32_t kLanes = 8;  // output channels per block (zero weights past the group's outputs)
+constexpr int32_t kTile = 4;   // output pixels per tile: 4 x 8 accumulators
+
+// acc[r][lane] = bias + sum over steps t of x[r][t] * w[t][lane] for R pixels; int16 operands
+// widened to int32 products (what SSE2 pmullw/pmulhw and NEON smlal do).
+template <int R>
+void conv_tile(const int16_t* in, int64_t pixel_step, const int32_t* steps, int32_t step_count,
+               const int16_t* weights, const int32_t* bias, int32_t* out, int64_t out_stride) {
+  int32_t acc[R][kLanes];
+  for (int r = 0; r < R; ++r) {
+    for (int l = 0; l < kLanes; ++l) acc[r][l] = bias[l];
+  }
+  for (int32_t t = 0; t < step_count; ++t) {
+    const int16_t* w = weights + int64_t{t} * kLanes;
+    const int16_t* x = in + steps[t];
+    for (int r = 0; r < R; ++r) {
+      const int32_t xv = x[r * pixel_step];
+      for (int l = 0; l < kLanes; ++l) acc[r][l] += xv * int32_t{w[l]};
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int l = 0; l < kLanes; ++l) out[r * out_stride + l] = acc[r][l];
+  }
+}
+
 struct Kernel {
   using Elem = int16_t;
-  static constexpr int64_t kSlackElems = 0;  // dot products never read past a filter row
+  static constexpr int64_t kSlackElems = 0;  // steps never read past a filter row
   static Elem convert(int8_t x, int32_t input_zero_point) {
     return static_cast<Elem>(x - input_zero_point);
   }
   static Elem pad(int32_t) { return 0; }  // padding holds the zero point: x - zp = 0
 
   struct Layout {
-    int32_t lanes;        // group_out
-    int64_t weights;      // int8 [groups][filter_height][row_length][group_out]
-    int64_t bias;         // int32 [output_channels]
+    int32_t lanes;    // blocks * 8
+    int32_t blocks;
+    int64_t weights;  // int16 [groups][blocks][filter_height * row_length][8]
+    int64_t bias;     // int32 [groups][lanes]
+    int64_t steps;    // int32 [filter_height * row_length]: ky * padded row + k, in elements
     int64_t total;
   };
   static Layout layout(const ConvGeo& g) {
     Layout l{};
-    l.lanes = g.group_out;
+    l.blocks = (g.group_out + kLanes - 1) / kLanes;
+    l.lanes = l.blocks * kLanes;
+    const int64_t steps = int64_t{g.filter_height} * g.row_length;
     l.weights = 0;
-    l.bias = align64(int64_t{g.output_channels} * g.filter_height * g.row_length);
-    l.total = l.bias + align64(int64_t{g.output_channels} * 4);
+    l.bias = align64(int64_t{g.groups} * l.lanes * steps * 2);
+    l.steps = l.bias + align64(int64_t{g.groups} * l.lanes * 4);
+    l.total = l.steps + align64(steps * 4);
     return l;
   }
 
   static void conv_row(const ConvGeo& g, const Layout& lay, const uint8_t* body, int32_t group,
                        const Elem* plane, int32_t conv_y, int32_t* row) {
-    const int8_t* weights = reinterpret_cast<const int8_t*>(body + lay.weights) +
-                            int64_t{group} * g.filter_height * g.row_length * g.group_out;
-    const int32_t* bias = reinterpret_cast<const int32_t*>(body + lay.bias) + group * g.group_out;
-    const int64_t row_elems = int64_t{g.padded_width} * g.group_in;
-    const int32_t out_channels = g.group_out;
-    for (int32_t conv_x = 0; conv_x < g.conv_width; ++conv_x) {
-      int32_t* acc = row + int64_t{conv_x} * out_channels;
-      for (int32_t o = 0; o < out_channels; ++o) acc[o] = bias[o];
-      const Elem* window = plane + int64_t{conv_y} * g.stride_height * row_elems +
-                           int64_t{conv_x} * g.stride_width * g.group_in;
-      for (int32_t filter_y = 0; filter_y < g.filter_height; ++filter_y) {
-        const Elem* in = window + filter_y * row_elems;
-        const int8_t* w = weights + int64_t{filter_y} * g.row_length * out_channels;
-        for (int32_t k = 0; k < g.row_length; ++k) {
-          const int32_t x = in[k];
-          const int8_t* wk = w + int64_t{k} * out_channels;
-          for (int32_t o = 0; o < out_channels; ++o) acc[o] += x * wk[o];
-        }
+    const int64_t pixel_step = int64_t{g.stride_width} * g.group_in;
+    const int64_t row_step = int64_t{g.padded_width} * g.group_in;
+    const int16_t* base = plane + int64_t{conv_y} * g.stride_height * row_step;
+    const int32_t step_count = g.filter_height * g.row_length;
+    const int16_t* weights = reinterpret_cast<const int16_t*>(body + lay.weights);
+    const int32_t* bias = reinterpret_cast<const int32_t*>(body + lay.bias);
+    const int32_t* steps = reinterpret_cast<const int32_t*>(body + lay.steps);
+    for (int32_t block = 0; block < lay.blocks; ++block) {
+      const int16_t* w = weights + (int64_t{group} * lay.blocks + block) * step_count * kLanes;
+      const int32_t* b = bias + int64_t{group} * lay.lanes + block * kLanes;
+      int32_t* out = row + block * kLanes;
+      int32_t x = 0;
+      for (; x + kTile <= g.conv_width; x += kTile) {
+        conv_tile<kTile>(base + x * pixel_step, pixel_step, steps, step_count, w, b,
+                         out + int64_t{x} * lay.lanes, lay.lanes);
+      }
+      const int16_t* in = base + x * pixel_step;
+      int32_t* tail = out + int64_t{x} * lay.lanes;
+      switch (g.conv_width - x) {
+        case 1: conv_tile<1>(in, pixel_step, steps, step_count, w, b, tail, lay.lanes); break;
+        case 2: conv_tile<2>(in, pixel_step, steps, step_count, w, b, tail, lay.lanes); break;
+        case 3: conv_tile<3>(in, pixel_step, steps, step_count, w, b, tail, lay.lanes); break;
+        default: break;
       }
     }
   }
 
-  static void requant_s8(const ConvGeo& g, const Layout&, const uint8_t*, int32_t,
-                         const int32_t* multiplier, const int32_t* shift, const int32_t* acc,
-                         int8_t* out) {
-    for (int32_t o = 0; o < g.group_out; ++o) {
-      out[o] = pocket_requantize_s8(acc[o], multiplier[o], shift[o], g.output_zero_point,
-                                    g.act_min, g.act_max);
+  static void max_pool_requant(const ConvGeo& g, const Layout& lay, const uint8_t*, int32_t,
+                               const int32_t* const* rows, const int32_t* multiplier,
+                               const int32_t* shift, int8_t* out) {
+    const int64_t lanes = lay.lanes;
+    for (int32_t out_x = 0; out_x < g.output_width; ++out_x) {
+      const int64_t first = int64_t{out_x} * g.pool_stride_width * lanes;
+      int8_t* pixel = out + int64_t{out_x} * g.output_channels;
+      for (int32_t o = 0; o < g.group_out; ++o) {
+        int32_t best = rows[0][first + o];
+        for (int32_t pool_y = 0; pool_y < g.pool_height; ++pool_y) {
+          for (int32_t pool_x = 0; pool_x < g.pool_width; ++pool_x) {
+            const int32_t v = rows[pool_y][first + pool_x * lanes + o];
+            best = v > best ? v : best;
+          }
+        }
+        pixel[o] = pocket_requantize_s8(best, multiplier[o], shift[o], g.output_zero_point, g.act_min,
+                                        g.act_max);
+      }
     }
   }
 };
@@ -77,19 +125,30 @@ int64_t conv_scratch_bytes(const ConvGeo& g) { return conv_driver_scratch_bytes<
 void conv_pack(const ConvGeo& g, const int8_t* filter, const int32_t* bias, const int32_t*,
                const int32_t*, uint8_t* body) {
   const Kernel::Layout lay = Kernel::layout(g);
-  int8_t* weights = reinterpret_cast<int8_t*>(body + lay.weights);
+  int16_t* weights = reinterpret_cast<int16_t*>(body + lay.weights);
   int32_t* packed_bias = reinterpret_cast<int32_t*>(body + lay.bias);
+  int32_t* steps = reinterpret_cast<int32_t*>(body + lay.steps);
+  const int32_t step_count = g.filter_height * g.row_length;
+  for (int32_t filter_y = 0; filter_y < g.filter_height; ++filter_y) {
+    for (int32_t k = 0; k < g.row_length; ++k) {
+      // < padded plane size, which the dispatcher keeps below 2^28.
+      steps[filter_y * g.row_length + k] =
+          static_cast<int32_t>(int64_t{filter_y} * g.padded_width * g.group_in + k);
+    }
+  }
   for (int32_t group = 0; group < g.groups; ++group) {
-    for (int32_t o = 0; o < g.group_out; ++o) {
-      const int32_t channel = group * g.group_out + o;
-      const int8_t* src = filter + int64_t{channel} * g.filter_height * g.row_length;
-      for (int32_t filter_y = 0; filter_y < g.filter_height; ++filter_y) {
-        for (int32_t k = 0; k < g.row_length; ++k) {
-          weights[((int64_t{group} * g.filter_height + filter_y) * g.row_length + k) * g.group_out + o] =
-              src[int64_t{filter_y} * g.row_length + k];
+    for (int32_t block = 0; block < lay.blocks; ++block) {
+      int16_t* w = weights + (int64_t{group} * lay.blocks + block) * step_count * kLanes;
+      for (int32_t t = 0; t < step_count; ++t) {
+        for (int32_t lane = 0; lane < kLanes; ++lane) {
+          const int32_t o = block * kLanes + lane;
+          *w++ = o < g.group_out ? filter[(int64_t{group} * g.group_out + o) * step_count + t] : int16_t{0};
         }
       }
-      packed_bias[channel] = bias != nullptr ? bias[channel] : 0;
+    }
+    for (int32_t lane = 0; lane < lay.lanes; ++lane) {
+      const int32_t channel = group * g.group_out + lane;
+      packed_bias[int64_t{group} * lay.lanes + lane] = lane < g.group_out && bias != nullptr ? bias[channel] : 0;
     }
   }
 }
