@@ -462,6 +462,7 @@ int32_t pocket_conv2d_s8_fast_scratch_bytes(const pocket_conv2d_params* params) 
     // Sizes do not depend on the bias (a bias the accumulator range check refuses makes the
     // kernel refuse the call anyway).
     if (conv_plan(variant, params, nullptr, &layout, &geo) != POCKET_OK) return 0;
+    if (layout.ops == nullptr) continue;  // packed as the reference: the drop-in calls it directly
     const int64_t bytes = layout.total + 64 + layout.scratch;
     if (bytes > most) most = bytes;
   }
@@ -573,6 +574,7 @@ int32_t pocket_fully_connected_s8_fast_scratch_bytes(const pocket_fully_connecte
     Layout layout{};
     FcGeo geo{};
     if (fc_plan(variant, params, nullptr, &layout, &geo) != POCKET_OK) return 0;
+    if (layout.ops == nullptr) continue;
     const int64_t bytes = layout.total + 64 + layout.scratch;
     if (bytes > most) most = bytes;
   }

@@ -441,6 +441,28 @@ TEST(Conv2dFast, AccumulatorLimitWrapsExactly) {
       .Test(seed++);
 }
 
+// A layer whose padded input would not fit a variant's scratch layout (here 40001 x 40001 padded
+// positions) is packed as the reference, with no scratch, whatever variant was asked for.
+TEST(Conv2dFast, HugePaddedLayerFallsBackToTheReference) {
+  int32_t multiplier = 1 << 30, shift = 3;
+  pocket_conv2d_params p{};
+  p.batches = 1; p.input_height = 1; p.input_width = 1; p.input_channels = 1; p.output_channels = 1;
+  p.filter_height = 1; p.filter_width = 1; p.stride_height = 1; p.stride_width = 1; p.groups = 1;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 20000;
+  p.output_multiplier = &multiplier; p.output_shift = &shift; p.act_min = -128; p.act_max = 127;
+  ASSERT_EQ(pocket_conv2d_s8_check(&p, nullptr), POCKET_OK);
+  const int8_t filter = 1;
+  for (const pocket_fast_variant variant : variants_to_test()) {
+    int64_t packed_bytes = 0, scratch_bytes = -1;
+    ASSERT_EQ(pocket_conv2d_s8_fast_plan(variant, &p, nullptr, &packed_bytes, &scratch_bytes), POCKET_OK);
+    EXPECT_EQ(scratch_bytes, 0) << pocket_fast_variant_name(variant);
+    std::vector<uint8_t> packed(static_cast<size_t>(packed_bytes));
+    ASSERT_EQ(pocket_conv2d_s8_fast_pack(variant, &p, &filter, nullptr, packed.data(), packed_bytes), POCKET_OK);
+    EXPECT_EQ(pocket_fast_packed_variant(packed.data()), POCKET_FAST_REFERENCE) << pocket_fast_variant_name(variant);
+  }
+  EXPECT_EQ(pocket_conv2d_s8_fast_scratch_bytes(&p), 0);
+}
+
 TEST(Conv2dFast, SameStatusesAsReference) {
   int32_t multiplier[2] = {1 << 30, 1 << 30}, shift[2] = {3, 3};
   int8_t input[64] = {}, filter[64] = {};
