@@ -6,6 +6,7 @@
 // float model to the float importer (parse_onnx), and then rebuilds the QModel from the integer
 // initializers and the pocket.qmodel metadata, checking that the two agree.
 #include "pocket/qdq.hpp"
+#include "pocket/quant_json.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -32,52 +33,6 @@ bool is_weight_layer(OpKind k) { return k == OpKind::Conv || k == OpKind::Linear
 // Metadata JSON
 // ------------------------------------------------------------------------------------------------
 
-json tq_json(const TensorQuant& t) {
-  return json{{"bits", t.bits},         {"symmetric", t.symmetric}, {"scale", t.scale},
-              {"zero_point", t.zero_point}, {"range_lo", t.range_lo}, {"range_hi", t.range_hi},
-              {"method", t.method},     {"clipped", t.clipped},     {"count", t.count}};
-}
-
-TensorQuant tq_from(const json& j) {
-  TensorQuant t;
-  t.bits = j.at("bits").get<int>();
-  t.symmetric = j.at("symmetric").get<bool>();
-  t.scale = j.at("scale").get<std::vector<double>>();
-  t.zero_point = j.at("zero_point").get<std::vector<int32_t>>();
-  t.range_lo = j.at("range_lo").get<std::vector<double>>();
-  t.range_hi = j.at("range_hi").get<std::vector<double>>();
-  t.method = j.at("method").get<std::string>();
-  t.clipped = j.at("clipped").get<int64_t>();
-  t.count = j.at("count").get<int64_t>();
-  return t;
-}
-
-json config_json(const QuantConfig& c) {
-  return json{{"weight_bits", c.weight_bits},   {"per_channel", c.per_channel},
-              {"weight_range", c.weight_range.str()}, {"act_bits", c.act_bits},
-              {"act_symmetric", c.act_symmetric}, {"act_range", c.act_range.str()},
-              {"weight_only", c.weight_only},   {"calib_images", c.calib_images},
-              {"calib_seed", c.calib_seed},     {"calib_dir", c.calib_dir}};
-}
-
-Result<QuantConfig> config_from(const json& j) {
-  QuantConfig c;
-  c.weight_bits = j.at("weight_bits").get<int>();
-  c.per_channel = j.at("per_channel").get<bool>();
-  auto wr = RangeSpec::parse(j.at("weight_range").get<std::string>());
-  if (!wr) return Error{"config: " + wr.message()};
-  c.weight_range = *wr;
-  c.act_bits = j.at("act_bits").get<int>();
-  c.act_symmetric = j.at("act_symmetric").get<bool>();
-  auto ar = RangeSpec::parse(j.at("act_range").get<std::string>());
-  if (!ar) return Error{"config: " + ar.message()};
-  c.act_range = *ar;
-  c.weight_only = j.at("weight_only").get<bool>();
-  c.calib_images = j.at("calib_images").get<int64_t>();
-  c.calib_seed = j.at("calib_seed").get<uint64_t>();
-  c.calib_dir = j.at("calib_dir").get<std::string>();
-  return c;
-}
 
 // ------------------------------------------------------------------------------------------------
 // Integer tensors
@@ -273,7 +228,7 @@ Result<std::string> serialize_qdq(const QModel& m) {
   json meta;
   meta["format"] = kFormatName;
   meta["version"] = kQdqFormatVersion;
-  meta["config"] = config_json(m.config);
+  meta["config"] = to_json(m.config);
   meta["provenance"] = m.provenance;
   meta["activations"] = json::object();
   meta["weights"] = json::object();
@@ -340,7 +295,7 @@ Result<std::string> serialize_qdq(const QModel& m) {
       ox::set_float_tensor(gp->add_initializer(), sname, scale_dims(scales.size(), per_axis), scales);
       set_int8_tensor(gp->add_initializer(), zname, scale_dims(zps.size(), per_axis), zps);
       add_dq(qname, sname, zname, tensor[v], per_axis);
-      meta["weights"][tensor[v]] = tq_json(t);
+      meta["weights"][tensor[v]] = to_json(t);
     } else if (qb != m.qbiases.end()) {
       const auto bn = bias_node.find(static_cast<int>(v));
       if (bn == bias_node.end()) return Error{"cannot export: integer bias '" + val.name + "' is not a layer's bias"};
@@ -397,7 +352,7 @@ Result<std::string> serialize_qdq(const QModel& m) {
       const std::string zname = names.take(base + "_zero_point");
       ox::set_float_tensor(gp->add_initializer(), sname, {}, {static_cast<float>(t.scale[0])});
       set_int8_tensor(gp->add_initializer(), zname, {}, {static_cast<int8_t>(t.zero_point[0])});
-      meta["activations"][base] = tq_json(t);
+      meta["activations"][base] = to_json(t);
       it = qparams.emplace(s, std::make_pair(sname, zname)).first;
     }
     const std::string qname = names.take(tensor[v] + "_quantized");
@@ -814,12 +769,12 @@ Result<QModel> QdqReader::run() {
       return fail(std::string(kQdqMetadataKey) + " version " + std::to_string(version) + ", this pocket reads version " +
                   std::to_string(kQdqFormatVersion) + ": export the model again");
     }
-    auto c = config_from(h.at("config"));
+    auto c = quant_config_from_json(h.at("config"));
     if (!c) return fail(c.message());
     m.config = *c;
     m.provenance = h.at("provenance").get<std::map<std::string, std::string>>();
-    for (const auto& [name, t] : h.at("activations").items()) m.activations[name] = tq_from(t);
-    for (const auto& [name, t] : h.at("weights").items()) m.weights[name] = tq_from(t);
+    for (const auto& [name, t] : h.at("activations").items()) m.activations[name] = tensor_quant_from_json(t);
+    for (const auto& [name, t] : h.at("weights").items()) m.weights[name] = tensor_quant_from_json(t);
     names = h.at("names").get<std::map<std::string, std::string>>();
   } catch (const json::exception& e) {
     return fail(std::string("malformed ") + kQdqMetadataKey + " metadata: " + e.what());

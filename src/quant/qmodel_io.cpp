@@ -10,6 +10,7 @@
 #include "pocket/fileio.hpp"
 #include "pocket/onnx.hpp"
 #include "pocket/quant.hpp"
+#include "pocket/quant_json.hpp"
 
 namespace pocket {
 namespace {
@@ -24,52 +25,6 @@ void put_u32(std::string& s, uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-json tq_json(const TensorQuant& t) {
-  return json{{"bits", t.bits},         {"symmetric", t.symmetric}, {"scale", t.scale},
-              {"zero_point", t.zero_point}, {"range_lo", t.range_lo}, {"range_hi", t.range_hi},
-              {"method", t.method},     {"clipped", t.clipped},     {"count", t.count}};
-}
-
-TensorQuant tq_from(const json& j) {
-  TensorQuant t;
-  t.bits = j.at("bits").get<int>();
-  t.symmetric = j.at("symmetric").get<bool>();
-  t.scale = j.at("scale").get<std::vector<double>>();
-  t.zero_point = j.at("zero_point").get<std::vector<int32_t>>();
-  t.range_lo = j.at("range_lo").get<std::vector<double>>();
-  t.range_hi = j.at("range_hi").get<std::vector<double>>();
-  t.method = j.at("method").get<std::string>();
-  t.clipped = j.at("clipped").get<int64_t>();
-  t.count = j.at("count").get<int64_t>();
-  return t;
-}
-
-json config_json(const QuantConfig& c) {
-  return json{{"weight_bits", c.weight_bits},   {"per_channel", c.per_channel},
-              {"weight_range", c.weight_range.str()}, {"act_bits", c.act_bits},
-              {"act_symmetric", c.act_symmetric}, {"act_range", c.act_range.str()},
-              {"weight_only", c.weight_only},   {"calib_images", c.calib_images},
-              {"calib_seed", c.calib_seed},     {"calib_dir", c.calib_dir}};
-}
-
-Result<QuantConfig> config_from(const json& j) {
-  QuantConfig c;
-  c.weight_bits = j.at("weight_bits").get<int>();
-  c.per_channel = j.at("per_channel").get<bool>();
-  auto wr = RangeSpec::parse(j.at("weight_range").get<std::string>());
-  if (!wr) return Error{wr.message()};
-  c.weight_range = *wr;
-  c.act_bits = j.at("act_bits").get<int>();
-  c.act_symmetric = j.at("act_symmetric").get<bool>();
-  auto ar = RangeSpec::parse(j.at("act_range").get<std::string>());
-  if (!ar) return Error{ar.message()};
-  c.act_range = *ar;
-  c.weight_only = j.at("weight_only").get<bool>();
-  c.calib_images = j.at("calib_images").get<int64_t>();
-  c.calib_seed = j.at("calib_seed").get<uint64_t>();
-  c.calib_dir = j.at("calib_dir").get<std::string>();
-  return c;
-}
 
 }  // namespace
 
@@ -98,12 +53,12 @@ Status save_qmodel(const QModel& m, const std::string& path) {
   json h;
   h["format"] = "pocket-qmodel";
   h["version"] = QModel::kFormatVersion;
-  h["config"] = config_json(m.config);
+  h["config"] = to_json(m.config);
   h["provenance"] = m.provenance;
   h["activations"] = json::object();
-  for (const auto& [name, t] : m.activations) h["activations"][name] = tq_json(t);
+  for (const auto& [name, t] : m.activations) h["activations"][name] = to_json(t);
   h["weights"] = json::object();
-  for (const auto& [name, t] : m.weights) h["weights"][name] = tq_json(t);
+  for (const auto& [name, t] : m.weights) h["weights"][name] = to_json(t);
   h["tensors"] = tensors;
   const std::string header = h.dump(1);
   std::string out(kMagic, 4);
@@ -156,12 +111,12 @@ Result<QModel> load_qmodel(const std::string& path) {
   m.graph = std::move(*graph);
   try {
     const json h = json::parse(header);
-    auto c = config_from(h.at("config"));
+    auto c = quant_config_from_json(h.at("config"));
     if (!c) return Error{path + ": " + c.message()};
     m.config = *c;
     m.provenance = h.at("provenance").get<std::map<std::string, std::string>>();
-    for (const auto& [name, t] : h.at("activations").items()) m.activations[name] = tq_from(t);
-    for (const auto& [name, t] : h.at("weights").items()) m.weights[name] = tq_from(t);
+    for (const auto& [name, t] : h.at("activations").items()) m.activations[name] = tensor_quant_from_json(t);
+    for (const auto& [name, t] : h.at("weights").items()) m.weights[name] = tensor_quant_from_json(t);
     for (const json& t : h.at("tensors")) {
       const auto name = t.at("name").get<std::string>();
       const auto type = t.at("type").get<std::string>();

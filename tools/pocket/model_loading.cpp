@@ -4,6 +4,7 @@
 #include "pocket/data.hpp"
 #include "pocket/fileio.hpp"
 #include "pocket/onnx.hpp"
+#include "pocket/quant_json.hpp"
 
 namespace pocket::cli {
 
@@ -111,18 +112,13 @@ nlohmann::json footprint_json(const Footprint& f) {
 }
 
 nlohmann::json qmodel_summary_json(const QModel& m) {
-  auto tq = [](const TensorQuant& t) {
-    return nlohmann::json{{"bits", t.bits},         {"symmetric", t.symmetric}, {"scale", t.scale},
-                          {"zero_point", t.zero_point}, {"range_lo", t.range_lo}, {"range_hi", t.range_hi},
-                          {"method", t.method},     {"clipped", t.clipped},     {"count", t.count}};
-  };
   nlohmann::json j;
   j["config"] = m.config.describe();
   j["provenance"] = m.provenance;
   j["activations"] = nlohmann::json::object();
-  for (const auto& [name, t] : m.activations) j["activations"][name] = tq(t);
+  for (const auto& [name, t] : m.activations) j["activations"][name] = to_json(t);
   j["weights"] = nlohmann::json::object();
-  for (const auto& [name, t] : m.weights) j["weights"][name] = tq(t);
+  for (const auto& [name, t] : m.weights) j["weights"][name] = to_json(t);
   j["footprint"] = footprint_json(footprint(m));
   return j;
 }
