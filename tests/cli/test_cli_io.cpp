@@ -8,23 +8,16 @@
 #include <vector>
 
 #include "pocket/fileio.hpp"
-#include "support/test_env.hpp"
+#include "support/cli.hpp"
 
 namespace pocket {
 namespace {
 
-std::string fixture(const std::string& name) { return test::fixtures_dir() + "/" + name; }
-std::string tmp(const std::string& name) { return test::temp_dir() + "/" + name; }
-std::string q(const std::string& s) { return "'" + s + "'"; }
-
-int pocket_cli(const std::string& args, std::string* out) { return test::run_command(q(test::cli_path()) + " " + args, out); }
-
-// The JSON object in a command's output (the only thing on stdout with --json).
-nlohmann::json json_of(const std::string& out) {
-  const auto start = out.find('{');
-  EXPECT_NE(start, std::string::npos) << out;
-  return nlohmann::json::parse(out.substr(start == std::string::npos ? 0 : start), nullptr, false);
-}
+std::string fixture(const std::string& name) { return test::fixture_path(name); }
+std::string tmp(const std::string& name) { return test::temp_path(name); }
+std::string q(const std::string& s) { return test::quoted(s); }
+using test::json_of;
+using test::pocket_cli;
 
 // max |a - b| / max |b|: the fixtures' tolerance measure (see tests/io/test_onnx_fixtures.cpp).
 double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
