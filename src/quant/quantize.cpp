@@ -1,5 +1,7 @@
 // Calibration, weight/bias/activation quantization and fake-quantized evaluation.
 #include <algorithm>
+#include <array>
+#include <memory>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -7,6 +9,7 @@
 #include "pocket/images.hpp"
 #include "pocket/qmath.hpp"
 #include "pocket/quant.hpp"
+#include "pocket_runtime.h"
 
 namespace pocket {
 namespace {
@@ -282,14 +285,69 @@ FakeQuant make_fake_quant(const QModel& m) {
     const qmath::QuantType type{it->second.bits, it->second.symmetric};
     qs[v] = Q{true, it->second.scale[0], 1.0 / it->second.scale[0], it->second.zero_point[0], type.qmin(), type.qmax()};
   }
-  fq.hook = [qs](int value, Tensor& t) {
+  // The graph input. For a dataset image it holds exactly norm.apply(c, pixel) (make_batch), and
+  // the integer model quantizes the pixel itself: pocket_quantize_input_u8 with the normalisation
+  // folded, in exact arithmetic. Rounding the float32 value instead is not the same: with the lab
+  // normalisation and the input range [-1, 1] (scale 2/255) EVERY pixel lies exactly on a rounding
+  // tie (x / scale = p - 127.5), which float32 noise breaks either way, so about half the input
+  // values would differ by one step from the integer model. Values that are pixel levels therefore
+  // take the integer path's result (a 256-entry table per channel, computed by the runtime kernel);
+  // any other value (a float input of `pocket infer`) is quantized from its float value below.
+  struct PixelTable {
+    int64_t plane = 0;                       // H * W
+    std::vector<std::array<float, 256>> x;   // norm.apply(c, p)
+    std::vector<std::array<float, 256>> fq;  // its fake-quantized value
+  };
+  auto pixels = std::make_shared<PixelTable>();
+  const Shape& in_shape = g.input_shape();
+  const Q& in_q = qs[static_cast<size_t>(g.input)];
+  if (in_q.on && g.normalization.known() && in_shape.size() == 4 && in_shape[1] >= 1 && in_shape[1] <= 3) {
+    const int channels = static_cast<int>(in_shape[1]);
+    auto fold = qmath::fold_input_normalization(g.normalization, channels, qmath::QuantParams{in_q.scale, in_q.zp});
+    if (fold) {
+      std::vector<uint8_t> levels(static_cast<size_t>(256 * channels));  // 1 x 256 pixels, interleaved
+      for (size_t i = 0; i < levels.size(); ++i) levels[i] = static_cast<uint8_t>(i / static_cast<size_t>(channels));
+      std::vector<int8_t> q(levels.size());
+      const pocket_quantize_input_params p{1, 1, 256, channels, POCKET_PIXELS_HWC, fold->multiplier.data(),
+                                           fold->shift.data(), fold->offset.data(), fold->zero_point};
+      if (pocket_quantize_input_u8(&p, levels.data(), q.data()) == POCKET_OK) {
+        pixels->plane = in_shape[2] * in_shape[3];
+        pixels->x.resize(static_cast<size_t>(channels));
+        pixels->fq.resize(static_cast<size_t>(channels));
+        for (int c = 0; c < channels; ++c) {
+          for (int level = 0; level < 256; ++level) {
+            pixels->x[static_cast<size_t>(c)][static_cast<size_t>(level)] =
+                g.normalization.apply(c, static_cast<uint8_t>(level));
+            pixels->fq[static_cast<size_t>(c)][static_cast<size_t>(level)] = static_cast<float>(
+                (q[static_cast<size_t>(level * channels + c)] - in_q.zp) * in_q.scale);
+          }
+        }
+      }
+    }
+  }
+  const int input = g.input;
+  const Normalization norm = g.normalization;
+  fq.hook = [qs, pixels, input, norm](int value, Tensor& t) {
     const Q& q = qs[static_cast<size_t>(value)];
     if (!q.on) return;
-    for (float& x : t.data) {
+    auto fake = [&q](float x) {
       // round(x / scale) + zero_point, ties away from zero, clamped (qmath::quantize_value).
       double r = std::isnan(x) ? 0.0 : std::round(static_cast<double>(x) * q.inv);
       r = std::clamp(r + q.zp, static_cast<double>(q.qmin), static_cast<double>(q.qmax));
-      x = static_cast<float>((r - q.zp) * q.scale);
+      return static_cast<float>((r - q.zp) * q.scale);
+    };
+    if (value != input || pixels->plane == 0) {
+      for (float& x : t.data) x = fake(x);
+      return;
+    }
+    const auto channels = static_cast<int64_t>(pixels->x.size());
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      float& x = t.data[static_cast<size_t>(i)];
+      const auto c = static_cast<int>((i / pixels->plane) % channels);
+      const double level = std::round((static_cast<double>(x) - norm.offset(c)) / norm.scale(c));
+      const bool is_pixel = level >= 0.0 && level <= 255.0 &&
+                            pixels->x[static_cast<size_t>(c)][static_cast<size_t>(level)] == x;
+      x = is_pixel ? pixels->fq[static_cast<size_t>(c)][static_cast<size_t>(level)] : fake(x);
     }
   };
   return fq;
