@@ -243,7 +243,10 @@ struct QuantErrorReport {
   int64_t images = 0;
   std::string sort_key = "isolated SQNR, ascending (worst first)";
 };
-// The float reference is `model.graph` run on the same images (normalised with its normalisation).
+// The float reference is `model.graph` run on the same images (normalised with its normalisation);
+// the integer network starts from the pixels (Plan::quantize_pixels).
 Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& plan, const Dataset& images);
+// The same on float inputs ([N, ...] NCHW, already normalised), quantized by Plan::quantize_float_input.
+Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& plan, const Tensor& inputs);
 
 }  // namespace pocket::engine

@@ -2,6 +2,7 @@
 // float model (cumulative and isolated).
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -93,14 +94,17 @@ void merge(ErrorStats& into, const ErrorStats& from) {
 
 }  // namespace
 
-Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& plan, const Dataset& images) {
+namespace {
+
+// The analysis over `count` inputs: make_input fills the float batch [begin, begin + n); quantize_input
+// gives the integer network's input for sample i (whose float input is x).
+using MakeInput = std::function<void(int64_t begin, int64_t n, Tensor& x)>;
+using QuantizeInput = std::function<void(int64_t i, const float* x, int8_t* out)>;
+
+Result<QuantErrorReport> analyse(const QModel& model, const Plan& plan, int64_t count, const MakeInput& make_input,
+                                 const QuantizeInput& quantize_input) {
   const Graph& g = model.graph;
-  if (!g.normalization.known()) return Error{"the model does not record its input normalisation"};
-  if (!plan.has_pixel_input()) return Error{"the model's input is not an image the engine can quantize from pixels"};
-  if (plan.input().bytes != kCifarImageBytes) {
-    return Error{"the model takes " + shape_str(plan.input().shape) + ", the images are 3x32x32"};
-  }
-  if (images.size() == 0) return Error{"no images to analyse"};
+  if (count <= 0) return Error{"no inputs to analyse"};
   const std::vector<Layer>& layers = plan.layers();
   const std::vector<PlanTensor>& tensors = plan.tensors();
 
@@ -131,12 +135,9 @@ Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& pla
   Tensor x;
   constexpr int64_t kBatch = 50;
   const size_t entries = report.layers.size();
-  std::vector<int64_t> idx;
-  for (int64_t begin = 0; begin < images.size(); begin += kBatch) {
-    const int64_t n = std::min(kBatch, images.size() - begin);
-    idx.resize(static_cast<size_t>(n));
-    std::iota(idx.begin(), idx.end(), begin);
-    make_batch(images, idx, g.normalization, x);
+  for (int64_t begin = 0; begin < count; begin += kBatch) {
+    const int64_t n = std::min(kBatch, count - begin);
+    make_input(begin, n, x);
     auto out = exec.run(x);
     if (!out) return Error{out.message()};
     // Per image and layer, merged in image order afterwards (deterministic sums).
@@ -156,8 +157,8 @@ Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& pla
         };
         ErrorStats* cum = &cumulative[static_cast<size_t>(b) * entries];
         ErrorStats* iso = &isolated[static_cast<size_t>(b) * entries];
-        // Cumulative: the integer network from the pixels on.
-        plan.quantize_pixels(images.image(begin + b), in.data());
+        // Cumulative: the integer network from its quantized input on.
+        quantize_input(begin + b, reference(g.input).data(), in.data());
         plan.run(in.data(), y.data(), arena, [&](size_t layer, std::span<const int8_t> data) {
           if (entry_of[layer] < 0) return;
           const Layer& l = layers[layer];
@@ -188,7 +189,7 @@ Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& pla
       }
     }
   }
-  report.images = images.size();
+  report.images = count;
   report.ranking.resize(entries);
   std::iota(report.ranking.begin(), report.ranking.end(), size_t{0});
   auto key = [](const ErrorStats& s) {
@@ -201,6 +202,42 @@ Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& pla
     return key(report.layers[a].cumulative) < key(report.layers[b].cumulative);
   });
   return report;
+}
+
+}  // namespace
+
+Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& plan, const Dataset& images) {
+  const Graph& g = model.graph;
+  if (!g.normalization.known()) return Error{"the model does not record its input normalisation"};
+  if (!plan.has_pixel_input()) return Error{"the model's input is not an image the engine can quantize from pixels"};
+  if (plan.input().bytes != kCifarImageBytes) {
+    return Error{"the model takes " + shape_str(plan.input().shape) + ", the images are 3x32x32"};
+  }
+  return analyse(
+      model, plan, images.size(),
+      [&](int64_t begin, int64_t n, Tensor& x) {
+        std::vector<int64_t> idx(static_cast<size_t>(n));
+        std::iota(idx.begin(), idx.end(), begin);
+        make_batch(images, idx, g.normalization, x);
+      },
+      [&](int64_t i, const float*, int8_t* out) { plan.quantize_pixels(images.image(i), out); });
+}
+
+Result<QuantErrorReport> quantization_error(const QModel& model, const Plan& plan, const Tensor& inputs) {
+  const Shape& want = plan.input().shape;
+  if (inputs.rank() != want.size() || inputs.shape.empty() || !std::equal(want.begin() + 1, want.end(), inputs.shape.begin() + 1)) {
+    return Error{"inputs of shape " + shape_str(inputs.shape) + " for a model that takes " + shape_str(want)};
+  }
+  const int64_t per = numel(want);
+  return analyse(
+      model, plan, inputs.dim(0),
+      [&](int64_t begin, int64_t n, Tensor& x) {
+        Shape s = want;
+        s[0] = n;
+        x.reshape_to(s);
+        std::copy(inputs.ptr() + begin * per, inputs.ptr() + (begin + n) * per, x.ptr());
+      },
+      [&](int64_t, const float* x, int8_t* out) { plan.quantize_float_input(x, out); });
 }
 
 }  // namespace pocket::engine
