@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "pocket/data.hpp"
+#include "pocket/engine.hpp"
 #include "pocket/onnx.hpp"
 #include "pocket/quant.hpp"
 #include "pocket/train.hpp"
@@ -61,14 +62,56 @@ Result<Dataset> eval_data(const EvalOptions& o) {
   return data;
 }
 
+// The integer-only engine: accuracy, and top-1 agreement with the fake-quantized and float models.
+void report_int8(const EvalOptions& o, const QModel& model, const engine::Plan& plan, const Dataset& data,
+                 const EvalResult& base, const QuantEvalResult& fake) {
+  auto r = engine::evaluate_int8(plan, data);
+  if (!r) return fail("eval", r.message());
+  const double with_fake = engine::agreement(r->predictions, fake.eval.predictions);
+  const double with_float = engine::agreement(r->predictions, base.predictions);
+  if (o.json) {
+    nlohmann::json j = eval_json(*r, data.class_names);
+    j["model"] = o.model;
+    j["engine"] = "int8";
+    j["split"] = o.split;
+    j["config"] = model.config.describe();
+    j["float_accuracy"] = base.accuracy;
+    j["fake_quant_accuracy"] = fake.eval.accuracy;
+    j["drop"] = base.accuracy - r->accuracy;
+    j["agreement_with_fake_quant"] = with_fake;
+    j["agreement_with_float"] = with_float;
+    j["arena_bytes"] = plan.arena_bytes();
+    j["arena_lower_bound"] = plan.arena_lower_bound();
+    j["macs"] = plan.total_macs();
+    j["weight_bytes"] = plan.total_weight_bytes();
+    j["layers"] = plan.layers().size();
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("quantized model %s (%s), integer-only engine (%zu int8 layers, arena %lld bytes, %lld MACs)\n",
+              o.model.c_str(), model.config.describe().c_str(), plan.layers().size(),
+              static_cast<long long>(plan.arena_bytes()), static_cast<long long>(plan.total_macs()));
+  print_eval(*r, data.class_names);
+  std::printf("\n%-22s %9s %18s\n", "model", "top-1", "same top-1 as int8");
+  std::printf("%-22s %8.2f%% %17s\n", "int8 (integer engine)", r->accuracy, "-");
+  std::printf("%-22s %8.2f%% %16.2f%%\n", "fake-quantized", fake.eval.accuracy, with_fake);
+  std::printf("%-22s %8.2f%% %16.2f%%\n", "float", base.accuracy, with_float);
+}
+
 // A quantized model: simulated in float (quantize -> dequantize at every quantized tensor), with
 // the agreement of its top-1 against the float model it came from.
 void run_eval_quantized(const EvalOptions& o) {
   const char* cmd = "eval";
   auto model = load_qmodel(o.model);
   if (!model) return fail(cmd, model.message());
-  if (o.engine != "auto" && o.engine != "fake") {
-    return fail(cmd, "--engine " + o.engine + " is not available for quantized models here: use fake");
+  if (o.engine != "auto" && o.engine != "fake" && o.engine != "int8") {
+    return fail(cmd, "--engine " + o.engine + " is not available for quantized models: use fake or int8");
+  }
+  // Compile first: an op the integer engine cannot run fails before any evaluation.
+  Result<engine::Plan> plan = Error{"not compiled"};
+  if (o.engine == "int8") {
+    plan = engine::compile(*model);
+    if (!plan) return fail(cmd, plan.message());
   }
   auto data = eval_data(o);
   if (!data) return fail(cmd, data.message());
@@ -76,6 +119,7 @@ void run_eval_quantized(const EvalOptions& o) {
   if (!base) return fail(cmd, base.message());
   auto r = evaluate_fake_quant(*model, *data, base->predictions);
   if (!r) return fail(cmd, r.message());
+  if (o.engine == "int8") return report_int8(o, *model, *plan, *data, *base, *r);
   if (o.json) {
     nlohmann::json j = eval_json(r->eval, data->class_names);
     j["model"] = o.model;
@@ -139,8 +183,9 @@ void register_eval(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("eval", "Evaluate a model on the CIFAR-10 test set: accuracy, per class, confusion");
   sub->add_option("model", opts->model, "Model file: float (.onnx) or quantized (.pqm, from pocket quantize)")->required();
   sub->add_option("--engine", opts->engine,
-                  "auto (float for .onnx, fake for .pqm), float, or fake (quantization simulated in float)")
-      ->check(CLI::IsMember({"auto", "float", "fake"}))
+                  "auto (float for .onnx, fake for .pqm), float, fake (quantization simulated in float) or int8 "
+                  "(the integer-only engine, .pqm)")
+      ->check(CLI::IsMember({"auto", "float", "fake", "int8"}))
       ->capture_default_str();
   sub->add_option("--data", opts->data, "CIFAR-10 directory (default: $POCKET_DATA, else ./data/cifar-10-batches-bin)");
   sub->add_option("--normalize", opts->normalize,

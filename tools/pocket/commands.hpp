@@ -25,5 +25,6 @@ void register_stats(CLI::App& app);
 void register_quantize(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_export(CLI::App& app);
+void register_qerror(CLI::App& app);
 
 }  // namespace pocket::cli

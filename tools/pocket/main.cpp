@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_quantize(app);
   pocket::cli::register_sweep(app);
   pocket::cli::register_export(app);
+  pocket::cli::register_qerror(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
