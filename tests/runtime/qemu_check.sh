@@ -12,6 +12,9 @@ RUNTIME_DIR=${1:?usage: qemu_check.sh <runtime dir> <mcu dir>}
 MCU_DIR=${2:?usage: qemu_check.sh <runtime dir> <mcu dir>}
 RUNTIME_DIR=$(cd "$RUNTIME_DIR" && pwd) || exit 1
 MCU_DIR=$(cd "$MCU_DIR" && pwd) || exit 1
+# Startup code, linker scripts and memcpy/memset: the shared copies in targets/ (the code that
+# `pocket gen` writes uses the same files).
+TARGETS_DIR=$(cd "$(dirname "$0")/../../targets" && pwd) || exit 1
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1  # object files of the runtime land here
@@ -51,10 +54,10 @@ if have arm-none-eabi-gcc && have qemu-system-arm; then
                    "$MCU_DIR/golden.c" -o "$WORK/golden.o" &&
                arm-none-eabi-gcc $flags $WARN $INCLUDES -DPOCKET_GOLDEN_EXPECTED="$EXPECTED" -c \
                    "$MCU_DIR/target_main.c" -o "$WORK/target_main.o" &&
-               arm-none-eabi-gcc $flags -Wall -Wextra -Werror -c "$MCU_DIR/arm_start.c" -o "$WORK/start.o" &&
-               arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$MCU_DIR/mini_libc.c" -o "$WORK/libc.o" &&
+               arm-none-eabi-gcc $flags -Wall -Wextra -Werror -c "$TARGETS_DIR/arm/startup.c" -o "$WORK/start.o" &&
+               arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/mini_libc.c" -o "$WORK/libc.o" &&
                arm-none-eabi-gcc $flags $WARN $INCLUDES -c "$RUNTIME_DIR"/*.c &&
-               arm-none-eabi-gcc $flags -nostdlib -nostartfiles -T "$MCU_DIR/arm.ld" -Wl,--gc-sections \
+               arm-none-eabi-gcc $flags -nostdlib -nostartfiles -T "$TARGETS_DIR/arm/mps2.ld" -Wl,--gc-sections \
                    "$WORK/golden.o" "$WORK/target_main.o" "$WORK/start.o" "$WORK/libc.o" ./pocket_*.o -lgcc -o "$elf"; then
                 run "$core$opt" qemu-system-arm -M "$machine" -nographic -no-reboot \
                     -semihosting-config enable=on,target=native -kernel "$elf"
@@ -79,11 +82,11 @@ if have riscv64-unknown-elf-gcc && have qemu-system-riscv32; then
                "$MCU_DIR/golden.c" -o "$WORK/golden.o" &&
            riscv64-unknown-elf-gcc $flags $WARN $INCLUDES -DPOCKET_GOLDEN_EXPECTED="$EXPECTED" -c \
                "$MCU_DIR/target_main.c" -o "$WORK/target_main.o" &&
-           riscv64-unknown-elf-gcc $flags -c "$MCU_DIR/rv_start.S" -o "$WORK/start_s.o" &&
-           riscv64-unknown-elf-gcc $flags -Wall -Wextra -Werror -c "$MCU_DIR/rv_platform.c" -o "$WORK/start.o" &&
-           riscv64-unknown-elf-gcc $flags -fno-tree-loop-distribute-patterns -c "$MCU_DIR/mini_libc.c" -o "$WORK/libc.o" &&
+           riscv64-unknown-elf-gcc $flags -c "$TARGETS_DIR/riscv/start.S" -o "$WORK/start_s.o" &&
+           riscv64-unknown-elf-gcc $flags -Wall -Wextra -Werror -c "$TARGETS_DIR/riscv/platform.c" -o "$WORK/start.o" &&
+           riscv64-unknown-elf-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/mini_libc.c" -o "$WORK/libc.o" &&
            riscv64-unknown-elf-gcc $flags $WARN $INCLUDES -c "$RUNTIME_DIR"/*.c &&
-           riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -nostdlib -nostartfiles -T "$MCU_DIR/rv_virt.ld" \
+           riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -nostdlib -nostartfiles -T "$TARGETS_DIR/riscv/virt.ld" \
                -Wl,--gc-sections -Wl,--no-warn-rwx-segments "$WORK/start_s.o" "$WORK/start.o" "$WORK/golden.o" "$WORK/target_main.o" \
                "$WORK/libc.o" ./pocket_*.o -lgcc -o "$elf"; then
             run "rv32imc$opt" qemu-system-riscv32 -M virt -bios none -cpu lowrisc-ibex -nographic \

@@ -1,5 +1,6 @@
-/* rv_start.S - RV32 entry for QEMU virt (-bios none starts here in M-mode): gp, sp, a trap
- * handler that reports status 3 through the test finisher, then C. */
+/* start.S - RV32 entry for QEMU virt (-bios none starts here in M-mode): gp, sp, a trap handler
+ * that reports status 3 through the test finisher, then C (platform.c). Shared by the runtime's
+ * cross-target test and the code `pocket gen --target rv32imc` writes (copied to DIR/target/). */
     .section .text.start
     .globl _start
 _start:
