@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: install and build, find CIFAR-10, train the lab's LeNet-5 with
-# the default recipe and evaluate it.
+# the default recipe, evaluate it, run the lab's quantization table, quantize it to int8 and
+# evaluate the integer-only model. (`pocket lab` will replace this sequence with one command.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,3 +19,6 @@ fi
 mkdir -p out
 $POCKET train --out out/lenet.onnx "$@"
 $POCKET eval out/lenet.onnx
+$POCKET sweep out/lenet.onnx
+$POCKET quantize out/lenet.onnx --out out/lenet.pqm --show-graph
+$POCKET eval out/lenet.pqm --engine int8
