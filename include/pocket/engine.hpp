@@ -23,16 +23,27 @@
 //     (16-bit activations, weights wider than 8 bits, a Reshape that is not a flatten, an
 //     AveragePool counting padding, dilation, ...) is an error naming the node and its op.
 // Plan::run then only runs: no checks, no allocation (the arena is owned by the Plan or passed in).
+//
+// KERNELS. Conv2d and FullyConnected layers run on the fast host kernels of pocket/fastkernels.hpp
+// (same bytes as the reference kernels): compile() calls their _plan and _pack once per layer and
+// keeps the packed blobs in the Plan (shared read-only by copies of the Plan and by threads);
+// Plan::run calls _run with a per-thread scratch of scratch_bytes(). MaxPool layers run on
+// pocket_maxpool_s8_fast. CompileOptions::kernels chooses the variant (POCKET_FAST_SELECTED: the
+// best the CPU supports, or POCKET_KERNELS=reference|portable|avx2|avx512); POCKET_FAST_REFERENCE
+// runs the runtime's C99 kernels, the specification. The Layer fields are unchanged (code
+// generation reads them; the generated C ships the reference kernels).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "pocket/data.hpp"
+#include "pocket/fastkernels.hpp"
 #include "pocket/qmath.hpp"
 #include "pocket/quant.hpp"
 #include "pocket/train.hpp"
@@ -118,6 +129,10 @@ struct Layer {
 
 struct CompileOptions {
   int64_t arena_alignment = 1;  // every tensor offset (and size) is a multiple of this
+  // The kernel variant of Conv2d / FullyConnected / MaxPool layers (resolved at compile time: a
+  // later pocket_fast_select() does not change a compiled Plan). POCKET_FAST_REFERENCE: the
+  // runtime's reference kernels. An unsupported variant is a compile error.
+  pocket_fast_variant kernels = POCKET_FAST_SELECTED;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -162,14 +177,28 @@ class Plan {
   int64_t total_macs() const;
   int64_t total_weight_bytes() const;  // weights + biases + parameters of every layer
 
+  // The kernel variant the plan was compiled for (never POCKET_FAST_SELECTED) and its name.
+  pocket_fast_variant kernels() const { return kernels_; }
+  const char* kernels_name() const { return pocket_fast_variant_name(kernels_); }
+  // The variant each layer's packed kernel actually runs (POCKET_FAST_SELECTED for a layer without
+  // a packed kernel; a layer too large for a variant is packed as the reference).
+  pocket_fast_variant layer_kernels(size_t index) const;
+  // Scratch bytes one thread needs to run the plan (the largest over its layers; may be 0).
+  int64_t scratch_bytes() const { return scratch_bytes_; }
+
   // Runs one image: `input_nhwc` holds input().bytes int8 values (stored order), `output` receives
-  // output().bytes. The first form uses the Plan's own arena (not thread-safe); the second an
-  // arena of at least arena_bytes() bytes (one per thread).
+  // output().bytes. The first form uses the Plan's own arena and scratch (not thread-safe); the
+  // others an arena of at least arena_bytes() bytes and a scratch of at least scratch_bytes()
+  // bytes, one of each per thread (the forms without a scratch use a thread_local one, allocated
+  // at a thread's first call).
   void run(const int8_t* input_nhwc, int8_t* output);
   void run(const int8_t* input_nhwc, int8_t* output, std::span<int8_t> arena,
            const LayerCallback& after_layer = {}) const;
+  void run(const int8_t* input_nhwc, int8_t* output, std::span<int8_t> arena, std::span<uint8_t> scratch,
+           const LayerCallback& after_layer = {}) const;
   // Runs only layer `index` on whatever its input tensors hold in `arena` (for per-layer analysis).
   void run_layer(size_t index, std::span<int8_t> arena) const;
+  void run_layer(size_t index, std::span<int8_t> arena, std::span<uint8_t> scratch) const;
   // The bytes of tensor `tensor` inside `arena`.
   std::span<int8_t> tensor_data(std::span<int8_t> arena, int tensor) const;
 
@@ -196,6 +225,12 @@ class Plan {
   ArenaPlan arena_;
   qmath::InputQuantization pixel_input_;
   std::vector<int8_t> own_arena_;
+  std::vector<uint8_t> own_scratch_;
+  pocket_fast_variant kernels_ = POCKET_FAST_REFERENCE;
+  // Per layer: the packed fast kernel (Conv2d / FullyConnected), null otherwise. Never moved or
+  // copied byte-wise after packing (the blob aligns itself inside); Plan copies share it.
+  std::vector<std::shared_ptr<const uint8_t[]>> packed_;
+  int64_t scratch_bytes_ = 0;
 };
 
 Result<Plan> compile(const QModel& model, const CompileOptions& options = {});

@@ -35,14 +35,16 @@ Result<EvalResult> evaluate_int8(const Plan& plan, const Dataset& data) {
   std::vector<int> predictions(static_cast<size_t>(n));
 #pragma omp parallel
   {
-    // One arena and I/O buffers per thread; the Plan is shared read-only.
+    // One arena, scratch and I/O buffers per thread; the Plan (with its packed kernels) is shared
+    // read-only.
     std::vector<int8_t> arena(static_cast<size_t>(plan.arena_bytes()));
+    std::vector<uint8_t> scratch(static_cast<size_t>(plan.scratch_bytes()));
     std::vector<int8_t> in(static_cast<size_t>(plan.input().bytes)), out(static_cast<size_t>(plan.output().bytes));
     std::vector<float> y(out.size());
 #pragma omp for schedule(dynamic, 32)
     for (int64_t i = 0; i < n; ++i) {
       plan.quantize_pixels(data.image(i), in.data());
-      plan.run(in.data(), out.data(), arena);
+      plan.run(in.data(), out.data(), arena, scratch);
       plan.dequantize_tensor(plan.output_tensor(), out.data(), y.data());
       predictions[static_cast<size_t>(i)] = argmax(y);
     }

@@ -850,6 +850,56 @@ Result<Plan> compile(const QModel& model, const CompileOptions& options) {
   plan.arena_ = std::move(parts->arena);
   plan.pixel_input_ = std::move(parts->pixel_input);
   plan.own_arena_.assign(static_cast<size_t>(plan.arena_.bytes), 0);
+
+  // The fast kernels: plan and pack every Conv2d / FullyConnected layer once, for one variant
+  // resolved now (a later pocket_fast_select() does not change this Plan).
+  if (!pocket_fast_variant_supported(options.kernels)) {
+    return Error{"kernel variant " + std::to_string(static_cast<int>(options.kernels)) +
+                 " is not supported by this build or CPU"};
+  }
+  plan.kernels_ = options.kernels == POCKET_FAST_SELECTED ? pocket_fast_selected() : options.kernels;
+  plan.packed_.assign(plan.layers_.size(), nullptr);
+  for (size_t i = 0; i < plan.layers_.size(); ++i) {
+    const Layer& l = plan.layers_[i];
+    if (l.kind != LayerKind::Conv2d && l.kind != LayerKind::FullyConnected) continue;
+    const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
+    int64_t packed_bytes = 0, scratch_bytes = 0;
+    pocket_status st = POCKET_OK;
+    if (l.kind == LayerKind::Conv2d) {
+      pocket_conv2d_params p = l.conv;
+      p.output_multiplier = l.multiplier.data();
+      p.output_shift = l.shift.data();
+      st = pocket_conv2d_s8_fast_plan(plan.kernels_, &p, bias, &packed_bytes, &scratch_bytes);
+    } else {
+      pocket_fully_connected_params p = l.fc;
+      p.output_multiplier = l.multiplier.data();
+      p.output_shift = l.shift.data();
+      st = pocket_fully_connected_s8_fast_plan(plan.kernels_, &p, bias, &packed_bytes, &scratch_bytes);
+    }
+    if (st != POCKET_OK || packed_bytes <= 0) {
+      return Error{"layer '" + l.name + "': the " + plan.kernels_name() + " fast kernel refused its parameters (" +
+                   "status " + std::to_string(static_cast<int>(st)) + ")"};
+    }
+    std::shared_ptr<uint8_t[]> blob(new uint8_t[static_cast<size_t>(packed_bytes)]());
+    if (l.kind == LayerKind::Conv2d) {
+      pocket_conv2d_params p = l.conv;
+      p.output_multiplier = l.multiplier.data();
+      p.output_shift = l.shift.data();
+      st = pocket_conv2d_s8_fast_pack(plan.kernels_, &p, l.weights.data(), bias, blob.get(), packed_bytes);
+    } else {
+      pocket_fully_connected_params p = l.fc;
+      p.output_multiplier = l.multiplier.data();
+      p.output_shift = l.shift.data();
+      st = pocket_fully_connected_s8_fast_pack(plan.kernels_, &p, l.weights.data(), bias, blob.get(), packed_bytes);
+    }
+    if (st != POCKET_OK) {
+      return Error{"layer '" + l.name + "': packing for the " + plan.kernels_name() + " fast kernel failed (" +
+                   "status " + std::to_string(static_cast<int>(st)) + ")"};
+    }
+    plan.packed_[i] = std::move(blob);
+    plan.scratch_bytes_ = std::max(plan.scratch_bytes_, scratch_bytes);
+  }
+  plan.own_scratch_.assign(static_cast<size_t>(plan.scratch_bytes_), 0);
   return plan;
 }
 

@@ -1,10 +1,13 @@
-// Plan: runs the compiled layers on the runtime's reference kernels. No validation here: compile()
-// ran every kernel's *_check, so a kernel that still refuses is an internal error (POCKET_CHECK).
+// Plan: runs the compiled layers: Conv2d / FullyConnected on their packed fast kernels, MaxPool on
+// pocket_maxpool_s8_fast (the reference when the plan was compiled for it), the rest on the
+// runtime's reference kernels. No validation here: compile() ran every kernel's *_check and packed
+// the fast kernels, so a kernel that still refuses is an internal error (POCKET_CHECK).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <vector>
 
 #include "pocket/engine.hpp"
 
@@ -52,8 +55,30 @@ std::span<int8_t> Plan::tensor_data(std::span<int8_t> arena, int tensor) const {
   return arena.subspan(static_cast<size_t>(t.offset), static_cast<size_t>(t.bytes));
 }
 
+namespace {
+// The scratch of the run forms without one: one per thread, grown (allocated) at most once per
+// size.
+std::span<uint8_t> thread_scratch(int64_t bytes) {
+  thread_local std::vector<uint8_t> scratch;
+  if (static_cast<int64_t>(scratch.size()) < bytes) scratch.resize(static_cast<size_t>(bytes));
+  return std::span<uint8_t>(scratch);
+}
+}  // namespace
+
+pocket_fast_variant Plan::layer_kernels(size_t index) const {
+  if (index >= packed_.size() || !packed_[index]) return POCKET_FAST_SELECTED;
+  return pocket_fast_packed_variant(packed_[index].get());
+}
+
 void Plan::run_layer(size_t index, std::span<int8_t> arena) const {
+  run_layer(index, arena, thread_scratch(scratch_bytes_));
+}
+
+void Plan::run_layer(size_t index, std::span<int8_t> arena, std::span<uint8_t> scratch) const {
+  POCKET_CHECK(static_cast<int64_t>(scratch.size()) >= scratch_bytes_, "the scratch is smaller than Plan::scratch_bytes()");
   const Layer& l = layers_[index];
+  const void* packed = index < packed_.size() ? packed_[index].get() : nullptr;
+  void* scratch_ptr = scratch.empty() ? nullptr : scratch.data();
   const int8_t* in = tensor_data(arena, l.inputs[0]).data();
   int8_t* out = tensor_data(arena, l.output).data();
   const int32_t* bias = l.bias.empty() ? nullptr : l.bias.data();
@@ -63,14 +88,16 @@ void Plan::run_layer(size_t index, std::span<int8_t> arena) const {
       pocket_conv2d_params p = l.conv;
       p.output_multiplier = l.multiplier.data();
       p.output_shift = l.shift.data();
-      st = pocket_conv2d_s8(&p, in, l.weights.data(), bias, out, nullptr);
+      st = packed ? pocket_conv2d_s8_fast_run(&p, packed, in, out, scratch_ptr)
+                  : pocket_conv2d_s8(&p, in, l.weights.data(), bias, out, nullptr);
       break;
     }
     case LayerKind::FullyConnected: {
       pocket_fully_connected_params p = l.fc;
       p.output_multiplier = l.multiplier.data();
       p.output_shift = l.shift.data();
-      st = pocket_fully_connected_s8(&p, in, l.weights.data(), bias, out, nullptr);
+      st = packed ? pocket_fully_connected_s8_fast_run(&p, packed, in, out, scratch_ptr)
+                  : pocket_fully_connected_s8(&p, in, l.weights.data(), bias, out, nullptr);
       break;
     }
     case LayerKind::Add:
@@ -82,7 +109,9 @@ void Plan::run_layer(size_t index, std::span<int8_t> arena) const {
       st = pocket_softmax_s8(&p, in, out);
       break;
     }
-    case LayerKind::MaxPool: st = pocket_maxpool_s8(&l.pool, in, out); break;
+    case LayerKind::MaxPool:
+      st = kernels_ == POCKET_FAST_REFERENCE ? pocket_maxpool_s8(&l.pool, in, out) : pocket_maxpool_s8_fast(&l.pool, in, out);
+      break;
     case LayerKind::AveragePool: st = pocket_avgpool_s8(&l.pool, in, out); break;
     case LayerKind::GlobalAveragePool: st = pocket_global_avgpool_s8(&l.global_pool, in, out); break;
     case LayerKind::Clamp: st = pocket_clamp_s8(&l.clamp, in, out); break;
@@ -92,11 +121,17 @@ void Plan::run_layer(size_t index, std::span<int8_t> arena) const {
 
 void Plan::run(const int8_t* input_nhwc, int8_t* output, std::span<int8_t> arena,
                const LayerCallback& after_layer) const {
+  run(input_nhwc, output, arena, thread_scratch(scratch_bytes_), after_layer);
+}
+
+void Plan::run(const int8_t* input_nhwc, int8_t* output, std::span<int8_t> arena, std::span<uint8_t> scratch,
+               const LayerCallback& after_layer) const {
   POCKET_CHECK(static_cast<int64_t>(arena.size()) >= arena_.bytes, "the arena is smaller than Plan::arena_bytes()");
+  POCKET_CHECK(static_cast<int64_t>(scratch.size()) >= scratch_bytes_, "the scratch is smaller than Plan::scratch_bytes()");
   std::span<int8_t> in = tensor_data(arena, input_);
   std::memcpy(in.data(), input_nhwc, in.size());
   for (size_t i = 0; i < layers_.size(); ++i) {
-    run_layer(i, arena);
+    run_layer(i, arena, scratch);
     if (after_layer) after_layer(i, tensor_data(arena, layers_[i].output));
   }
   std::span<int8_t> out = tensor_data(arena, output_);
@@ -104,7 +139,7 @@ void Plan::run(const int8_t* input_nhwc, int8_t* output, std::span<int8_t> arena
 }
 
 void Plan::run(const int8_t* input_nhwc, int8_t* output) {
-  run(input_nhwc, output, std::span<int8_t>(own_arena_), {});
+  run(input_nhwc, output, std::span<int8_t>(own_arena_), std::span<uint8_t>(own_scratch_), {});
 }
 
 void Plan::quantize_pixels(const uint8_t* chw_planar_pixels, int8_t* out) const {
