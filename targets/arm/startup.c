@@ -104,7 +104,7 @@ void reset_handler(void)
         pocket_platform_write("pocket: STACK OVERFLOW\n");
         if (status == 0) status = 4;
     }
-    write_decimal("pocket: exit status ", (uint32_t)status, "\n");
+
     semihosting_exit(status);
 }
 
