@@ -26,5 +26,6 @@ void register_quantize(CLI::App& app);
 void register_sweep(CLI::App& app);
 void register_export(CLI::App& app);
 void register_qerror(CLI::App& app);
+void register_gen(CLI::App& app);
 
 }  // namespace pocket::cli
