@@ -15,6 +15,7 @@
 #include "pocket/engine.hpp"
 #include "pocket/onnx.hpp"
 #include "pocket/quant.hpp"
+#include "support/quantized_fixture.hpp"
 #include "support/test_env.hpp"
 
 namespace pocket::codegen_test {
@@ -35,24 +36,12 @@ inline void require_tools(std::initializer_list<const char*> tools) {
   }
 }
 
-// A fixture model quantized with the default settings (per-channel min/max int8 weights,
-// asymmetric int8 activations) on 64 CIFAR-10 training images, with the lab normalisation.
+// A fixture model quantized with the default settings (tests/support/quantized_fixture.hpp), with
+// its source named in the provenance.
 inline QModel quantize_fixture(const std::string& name) {
-  auto g = load_onnx(test::fixtures_dir() + "/" + name + ".onnx");
-  EXPECT_TRUE(g) << g.message();
-  if (!g) return {};
-  g->normalization = Normalization::lab();
-  auto prepared = prepare_for_quantization(*g);
-  EXPECT_TRUE(prepared) << prepared.message();
-  std::string description;
-  auto images = load_calibration_images({test::data_dir(), 64, 1, ""}, &description);
-  EXPECT_TRUE(images) << images.message();
-  auto cal = calibrate(*prepared, *images, description);
-  EXPECT_TRUE(cal) << cal.message();
-  auto m = quantize(*prepared, QuantConfig{}, &*cal);
-  EXPECT_TRUE(m) << m.message();
-  m->provenance["source"] = name + ".onnx (test fixture)";
-  return *m;
+  QModel m = test::quantize_fixture(name);
+  m.provenance["source"] = name + ".onnx (test fixture)";
+  return m;
 }
 
 // The quantized fixture saved as a .pqm in the test's temporary directory.

@@ -11,6 +11,7 @@
 
 #include "engine_test_util.hpp"
 #include "pocket/onnx.hpp"
+#include "support/quantized_fixture.hpp"
 #include "support/test_env.hpp"
 
 namespace pocket::engine_test {
@@ -20,21 +21,7 @@ constexpr int64_t kImages = 64;
 
 bool have_cifar() { return std::filesystem::exists(test::data_dir() + "/test_batch.bin"); }
 
-QModel quantize_fixture(const std::string& name) {
-  auto g = load_onnx(test::fixtures_dir() + "/" + name + ".onnx");
-  EXPECT_TRUE(g) << g.message();
-  g->normalization = Normalization::lab();
-  auto prepared = prepare_for_quantization(*g);
-  EXPECT_TRUE(prepared) << prepared.message();
-  std::string description;
-  auto images = load_calibration_images({test::data_dir(), 64, 1, ""}, &description);
-  EXPECT_TRUE(images) << images.message();
-  auto cal = calibrate(*prepared, *images, description);
-  EXPECT_TRUE(cal) << cal.message();
-  auto m = quantize(*prepared, QuantConfig{}, &*cal);
-  EXPECT_TRUE(m) << m.message();
-  return *m;
-}
+using test::quantize_fixture;
 
 // The int8 outputs of every layer for every image, concatenated (layer by layer, image by image).
 struct Trace {

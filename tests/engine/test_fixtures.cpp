@@ -14,41 +14,13 @@
 #include "engine_test_util.hpp"
 #include "pocket/fileio.hpp"
 #include "pocket/onnx.hpp"
+#include "support/quantized_fixture.hpp"
 #include "support/test_env.hpp"
 
 namespace pocket::engine_test {
 namespace {
 
 bool have_cifar() { return std::filesystem::exists(test::data_dir() + "/data_batch_1.bin"); }
-
-struct Quantized {
-  Graph prepared;
-  QModel model;
-};
-
-// Calibration: 64 CIFAR-10 training images (stratified, seed 1), and, with `noise_images` > 0, that
-// many images of uniformly random pixels, i.e. inputs distributed like the fixtures' own
-// (X.input.f32 is uniform noise in [-1, 1], which the lab normalisation of a uniform pixel gives).
-Quantized quantize_fixture(const std::string& name, int noise_images) {
-  auto g = load_onnx(test::fixtures_dir() + "/" + name + ".onnx");
-  EXPECT_TRUE(g) << g.message();
-  g->normalization = Normalization::lab();
-  auto prepared = prepare_for_quantization(*g);
-  EXPECT_TRUE(prepared) << prepared.message();
-  std::string description;
-  auto images = load_calibration_images({test::data_dir(), 64, 1, ""}, &description);
-  EXPECT_TRUE(images) << images.message();
-  Rng rng(17);
-  for (int i = 0; i < noise_images; ++i) {
-    for (int k = 0; k < kCifarImageBytes; ++k) images->pixels.push_back(static_cast<uint8_t>(rng.uniform_int(256)));
-    images->labels.push_back(0);
-  }
-  auto cal = calibrate(*prepared, *images, description);
-  EXPECT_TRUE(cal) << cal.message();
-  auto m = quantize(*prepared, QuantConfig{}, &*cal);
-  EXPECT_TRUE(m) << m.message();
-  return {*prepared, *m};
-}
 
 struct Sqnr {
   double engine = 0, fake = 0;
@@ -57,7 +29,8 @@ struct Sqnr {
 // SQNR of the engine's dequantized output and of the fake-quantized model's output against the
 // float model on the fixture's input.
 Sqnr fixture_sqnr(const std::string& name, int noise_images, std::string* plan_text) {
-  const Quantized q = quantize_fixture(name, noise_images);
+  // Calibration: 64 CIFAR-10 images, plus noise_images of random pixels (tests/support).
+  const test::QuantizedFixture q = test::quantize_fixture_with(name, noise_images);
   auto plan = engine::compile(q.model);
   EXPECT_TRUE(plan) << plan.message();
   if (!plan) return {};
