@@ -240,6 +240,8 @@ TEST(CodegenHost, CliErrorsSayWhatToDo) {
   write_text(work + "/not_a_model.pqm", "hello");
   EXPECT_NE(pocket_gen(work, "not_a_model.pqm --out gen", &out), 0);
   EXPECT_NE(out.find("not a pocket quantized model"), std::string::npos) << out;
+  EXPECT_NE(pocket_gen(work, "missing.pqm --out gen", &out), 0);
+  EXPECT_NE(out.find("missing.pqm: file not found"), std::string::npos) << out;
   // The plain table: per layer MACs, bytes and arena offsets, then the totals.
   ASSERT_EQ(pocket_gen(work, "'" + pqm + "' --out gen --prefix lenet", &out), 0) << out;
   for (const char* needle : {"MACs", "arena in -> out", "flash:", "ram:", "equal to the lower bound", "0 -> 3072"}) {

@@ -23,10 +23,6 @@ struct ExportOptions {
 void run_export(const ExportOptions& o) {
   const char* cmd = "export";
   if (Status st = check_not_overwriting(o.out, {o.model}); !st) return fail(cmd, st.message());
-  if (!is_qmodel_file(o.model)) {
-    return fail(cmd, o.model + ": not a pocket quantized model (.pqm); make one with `pocket quantize MODEL.onnx --out " +
-                         "MODEL.pqm`");
-  }
   auto model = load_qmodel(o.model);
   if (!model) return fail(cmd, model.message());
   auto bytes = serialize_qdq(*model);

@@ -69,10 +69,6 @@ void run_gen(const GenCliOptions& o) {
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec)) {
     return fail(cmd, o.out + " exists and is not a directory: --out names the directory to write into");
   }
-  if (!is_qmodel_file(o.model)) {
-    return fail(cmd, o.model + ": not a pocket quantized model (.pqm); make one with `pocket quantize MODEL.onnx --out " +
-                         "MODEL.pqm`");
-  }
   auto bytes = read_file_bytes(o.model);
   if (!bytes) return fail(cmd, bytes.message());
   auto model = load_qmodel(o.model);
