@@ -9,6 +9,7 @@
 #include "pocket/onnx.hpp"
 #include "pocket/quant.hpp"
 #include "pocket/train.hpp"
+#include "summaries.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -23,19 +24,6 @@ struct EvalOptions {
   bool json = false;
   std::string engine = "auto";
 };
-
-nlohmann::json eval_json(const EvalResult& r, const std::vector<std::string>& names) {
-  nlohmann::json j;
-  j["accuracy"] = r.accuracy;
-  j["images"] = r.images;
-  j["correct"] = r.correct;
-  j["seconds"] = r.seconds;
-  j["per_class"] = nlohmann::json::object();
-  for (size_t c = 0; c < r.per_class.size(); ++c) j["per_class"][c < names.size() ? names[c] : std::to_string(c)] = r.per_class[c];
-  j["confusion"] = r.confusion;
-  j["classes"] = names;
-  return j;
-}
 
 void print_eval(const EvalResult& r, const std::vector<std::string>& names) {
   std::printf("top-1 accuracy %.2f%% (%lld/%lld images, %.2fs)\n\n", r.accuracy, static_cast<long long>(r.correct),

@@ -9,6 +9,7 @@
 #include "pocket/engine.hpp"
 #include "pocket/fileio.hpp"
 #include "pocket/quant.hpp"
+#include "summaries.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -22,14 +23,6 @@ struct QErrorOptions {
   bool json = false;
   bool show_plan = false;
 };
-
-// JSON has no infinity: an error-free layer's SQNR is null.
-nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-nlohmann::json stats_json(const engine::ErrorStats& s) {
-  if (s.count == 0) return nullptr;
-  return {{"sqnr_db", number_or_null(s.sqnr_db())}, {"cosine", s.cosine()}, {"elements", s.count}};
-}
 
 std::string db_str(const engine::ErrorStats& s) {
   if (s.count == 0) return "n/a";
@@ -88,17 +81,7 @@ void run_qerror(const QErrorOptions& o) {
     j["images"] = report->images;
     j["source"] = source;
     j["sort_key"] = report->sort_key;
-    j["layers"] = nlohmann::json::array();  // sorted, worst first
-    for (size_t rank = 0; rank < report->ranking.size(); ++rank) {
-      const engine::LayerError& e = layers[report->ranking[rank]];
-      j["layers"].push_back({{"rank", rank + 1},
-                             {"index", e.layer},
-                             {"name", e.name},
-                             {"ops", e.ops},
-                             {"kind", engine::layer_kind_name(e.kind)},
-                             {"isolated", stats_json(e.isolated)},
-                             {"cumulative", stats_json(e.cumulative)}});
-    }
+    j["layers"] = qerror_layers_json(*report);  // sorted, worst first
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }

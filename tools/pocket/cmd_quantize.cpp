@@ -7,6 +7,7 @@
 #include "model_loading.hpp"
 #include "pocket/fileio.hpp"
 #include "pocket/quant.hpp"
+#include "summaries.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -18,25 +19,6 @@ struct QuantizeOptions {
   bool show_graph = false;
   bool json = false;
 };
-
-std::string group_listing(const Graph& g) {
-  std::string s;
-  for (const QuantGroup& grp : quant_groups(g)) {
-    std::string ops, names;
-    for (size_t i = 0; i < grp.nodes.size(); ++i) {
-      const Node& n = g.nodes[static_cast<size_t>(grp.nodes[i])];
-      if (i) {
-        ops += '+';
-        names += ", ";
-      }
-      ops += op_name(n.kind);
-      names += n.name;
-    }
-    s += fmt::format("  {:<28} {:<20} -> {}{}\n", ops, names, g.values[static_cast<size_t>(grp.output)].name,
-                     grp.own_params ? "  (quantized here)" : "  (keeps its input's scale)");
-  }
-  return s;
-}
 
 void run_quantize(const QuantizeOptions& o) {
   const char* cmd = "quantize";

@@ -9,6 +9,7 @@
 #include "pocket/quant.hpp"
 #include "pocket/train.hpp"
 #include "progress.hpp"
+#include "summaries.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -20,51 +21,7 @@ struct SweepOptions {
   bool json = false;
 };
 
-struct Row {
-  std::string name;
-  QuantConfig config;
-};
-
-QuantConfig weights_only(int bits, bool per_channel, RangeSpec range) {
-  QuantConfig c;
-  c.weight_only = true;
-  c.weight_bits = bits;
-  c.per_channel = per_channel;
-  c.weight_range = range;
-  return c;
-}
-
-QuantConfig full(int wbits, RangeSpec wrange, RangeSpec arange) {
-  QuantConfig c;
-  c.weight_bits = wbits;
-  c.per_channel = true;
-  c.weight_range = wrange;
-  c.act_range = arange;
-  return c;
-}
-
-std::vector<Row> sweep_rows() {
-  const RangeSpec minmax{RangeMethod::MinMax, 0}, mse{RangeMethod::Mse, 0}, kl{RangeMethod::Kl, 0};
-  const RangeSpec pct{RangeMethod::Percentile, 99.99};
-  return {
-      {"w8 per-tensor minmax (weights only)", weights_only(8, false, minmax)},
-      {"w8 per-tensor 3 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 3})},
-      {"w8 per-tensor 2 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 2})},
-      {"w8 per-tensor 1 sigma (weights only)", weights_only(8, false, {RangeMethod::Sigma, 1})},
-      {"w8 per-channel minmax (weights only)", weights_only(8, true, minmax)},
-      {"w8 per-channel mse (weights only)", weights_only(8, true, mse)},
-      {"w8 per-channel kl (weights only)", weights_only(8, true, kl)},
-      {"w8 per-channel percentile:99.99 (weights only)", weights_only(8, true, pct)},
-      {"w8 per-channel minmax, a8 minmax", full(8, minmax, minmax)},
-      {"w8 per-channel minmax, a8 percentile:99.99", full(8, minmax, pct)},
-      {"w8 per-channel minmax, a8 mse", full(8, minmax, mse)},
-      {"w8 per-channel minmax, a8 kl", full(8, minmax, kl)},
-      {"w4 per-channel minmax, a8 percentile:99.99", full(4, minmax, pct)},
-      {"w4 per-channel mse, a8 percentile:99.99", full(4, mse, pct)},
-  };
-}
-
-void run_sweep(const SweepOptions& o) {
+void run_sweep_command(const SweepOptions& o) {
   const char* cmd = "sweep";
   auto graph = load_float_model(o.model, o.q.normalize);
   if (!graph) return fail(cmd, graph.message());
@@ -83,34 +40,14 @@ void run_sweep(const SweepOptions& o) {
   if (!base) return fail(cmd, base.message());
   const Footprint float_fp = footprint(*prepared);
 
-  nlohmann::json rows = nlohmann::json::array();
-  rows.push_back({{"name", "float (no quantization)"}, {"accuracy", base->accuracy}, {"drop", 0.0},
-                  {"clipped_weights_percent", 0.0}, {"agreement", 100.0}, {"footprint", footprint_json(float_fp)}});
-  const std::vector<Row> table = sweep_rows();
   ProgressLine line;
-  for (size_t i = 0; i < table.size(); ++i) {
-    const Row& r = table[i];
-    line.update(fmt::format("sweep: row {}/{}: {}", i + 1, table.size(), r.name), i + 1 == table.size());
-    QuantConfig c = r.config;
-    c.calib_images = o.q.calib;
-    c.calib_seed = o.q.seed;
-    auto m = quantize_with_calibration(*graph, *prepared, c, o.q, o.model, &*cal);
-    if (!m) return fail(cmd, r.name + ": " + m.message());
-    auto e = evaluate_fake_quant(*m, *test, base->predictions);
-    if (!e) return fail(cmd, r.name + ": " + e.message());
-    int64_t clipped = 0, count = 0;
-    for (const auto& [name, t] : m->weights) {
-      clipped += t.clipped;
-      count += t.count;
-    }
-    rows.push_back({{"name", r.name},
-                    {"config", c.describe()},
-                    {"accuracy", e->eval.accuracy},
-                    {"drop", base->accuracy - e->eval.accuracy},
-                    {"clipped_weights_percent", count ? 100.0 * static_cast<double>(clipped) / static_cast<double>(count) : 0.0},
-                    {"agreement", e->agreement},
-                    {"footprint", footprint_json(footprint(*m))}});
-  }
+  const std::vector<SweepRow> table = sweep_rows();
+  auto swept = run_sweep(*graph, *prepared, table, o.q, o.model, *cal, *test, *base,
+                         [&](size_t i, size_t n, const std::string& name) {
+                           line.update(fmt::format("sweep: row {}/{}: {}", i + 1, n, name), i + 1 == n);
+                         });
+  if (!swept) return fail(cmd, swept.message());
+  const nlohmann::json& rows = *swept;
   if (o.json) {
     nlohmann::json j;
     j["model"] = o.model;
@@ -153,7 +90,7 @@ void register_sweep(CLI::App& app) {
   sub->add_option("--normalize", opts->q.normalize, "Input normalisation for a model that does not record it");
   sub->add_option("--limit", opts->limit, "Evaluate on the first N test images only")->check(CLI::PositiveNumber);
   sub->add_flag("--json", opts->json, "Print one JSON object with every row");
-  sub->callback([opts] { run_sweep(*opts); });
+  sub->callback([opts] { run_sweep_command(*opts); });
 }
 
 }  // namespace pocket::cli

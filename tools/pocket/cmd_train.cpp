@@ -9,6 +9,7 @@
 #include "pocket/onnx.hpp"
 #include "pocket/train.hpp"
 #include "progress.hpp"
+#include "summaries.hpp"
 
 namespace pocket::cli {
 namespace {
@@ -34,33 +35,6 @@ struct TrainOptions {
   bool json = false;
   bool quiet = false;
 };
-
-// The recipes: "lab" is the lab's own (PyTorch tutorial) recipe; "default" is ours.
-TrainConfig recipe_config(const std::string& recipe, bool& bias) {
-  TrainConfig c;
-  if (recipe == "lab") {
-    bias = false;
-    c.epochs = 2;
-    c.batch = 4;
-    c.lr = 0.001f;
-    c.momentum = 0.9f;
-    c.weight_decay = 0.0f;
-    c.optimizer = OptimizerKind::Sgd;
-    c.schedule = Schedule::Constant;
-    c.augment.enabled = false;
-  } else {
-    bias = true;
-    c.epochs = 10;
-    c.batch = 32;
-    c.lr = 0.02f;
-    c.momentum = 0.9f;
-    c.weight_decay = 5e-4f;
-    c.optimizer = OptimizerKind::Sgd;
-    c.schedule = Schedule::Cosine;
-    c.augment.enabled = false;  // 10 epochs are too few for crop+flip to pay off on LeNet
-  }
-  return c;
-}
 
 void run_train(const TrainOptions& o) {
   const char* cmd = "train";
