@@ -27,5 +27,6 @@ void register_sweep(CLI::App& app);
 void register_export(CLI::App& app);
 void register_qerror(CLI::App& app);
 void register_gen(CLI::App& app);
+void register_lab(CLI::App& app);
 
 }  // namespace pocket::cli

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   pocket::cli::register_export(app);
   pocket::cli::register_qerror(app);
   pocket::cli::register_gen(app);
+  pocket::cli::register_lab(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
