@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: install and build, find CIFAR-10, train the lab's LeNet-5 with
-# the default recipe, evaluate it, run the lab's quantization table, quantize it to int8 and
-# evaluate the integer-only model. (`pocket lab` will replace this sequence with one command.)
+# The main job, from a fresh clone: install the packages and build (scripts/setup.sh), find CIFAR-10
+# (or download it, checksum-verified), then `pocket lab`: the whole lab in one command, with its
+# report in out/ (report.html, report.md, results.json; see docs/lab.md).
+#   scripts/lab.sh                 the full lab (about a minute on 2 cores, once built)
+#   scripts/lab.sh --quick         a reduced run (1 epoch, fewer images)
+#   scripts/lab.sh --resume        reuse the model trained by an earlier run in out/
+# Any other `pocket lab` option can be added; `--out DIR` replaces out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,9 +20,4 @@ if [ -z "${POCKET_DATA:-}" ]; then
   $POCKET download --dir ./data
   export POCKET_DATA=./data/cifar-10-batches-bin
 fi
-mkdir -p out
-$POCKET train --out out/lenet.onnx "$@"
-$POCKET eval out/lenet.onnx
-$POCKET sweep out/lenet.onnx
-$POCKET quantize out/lenet.onnx --out out/lenet.pqm --show-graph
-$POCKET eval out/lenet.pqm --engine int8
+exec $POCKET lab --out out "$@"

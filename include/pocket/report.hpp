@@ -71,6 +71,7 @@ struct BarChart {
   std::vector<std::string> categories;
   std::vector<Series> series;
   std::string unit;  // appended to the value labels ("" for none)
+  int digits = 4;    // significant digits of the value labels (format_number)
 };
 std::string bar_chart_svg(const BarChart& chart);
 

@@ -71,7 +71,7 @@ pre code { background: none; padding: 0; }
 figure { margin: 1.2em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 13px; color: #555; }
-nav ol { columns: 2; }
+nav ul { columns: 2; }
 )";
 
 }  // namespace
@@ -168,7 +168,7 @@ std::string Document::html() const {
   }
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>" + xml_escape(title_) +
          "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<h1>" + xml_escape(title_) +
-         "</h1>\n<nav>\n<ol>\n" + toc + "</ol>\n</nav>\n" + body + "</body>\n</html>\n";
+         "</h1>\n<nav>\n<ul>\n" + toc + "</ul>\n</nav>\n" + body + "</body>\n</html>\n";
 }
 
 }  // namespace pocket::report

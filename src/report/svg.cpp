@@ -256,12 +256,14 @@ std::string line_chart_svg(const LineChart& chart) {
   std::string s = open_svg(f, chart.title);
   const auto xticks = chart.x_tick_labels.empty() ? labelled(nice_ticks(xlo, xhi, 6)) : chart.x_tick_labels;
   axes(s, f, xs, ys, xticks, labelled(nice_ticks(ys.d0, ys.d1, 5)), chart.x_label, chart.y_label);
-  for (const Marker& m : chart.hlines) {
+  for (size_t j = 0; j < chart.hlines.size(); ++j) {
+    const Marker& m = chart.hlines[j];
     const double y = ys(m.position);
     s += fmt::format("<line class=\"marker\" data-y=\"{0}\" x1=\"{1}\" y1=\"{2}\" x2=\"{3}\" y2=\"{2}\" stroke=\"{4}\" stroke-width=\"1.2\"{5}/>\n",
                      m.position, n2(f.x0()), n2(y), n2(f.x1()), m.color, dash(m));
+    // Labels alternate above and below their lines, so two close lines keep readable labels.
     s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>\n", n2(f.x1() - 2),
-                     n2(y - 3), m.color, xml_escape(m.label));
+                     n2(j % 2 ? y + 11 : y - 3), m.color, xml_escape(m.label));
   }
   std::vector<std::string> names;
   for (size_t k = 0; k < chart.series.size(); ++k) {
@@ -314,7 +316,7 @@ std::string bar_chart_svg(const BarChart& chart) {
       s += fmt::format("<rect class=\"bar\" data-value=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/>\n", v, n2(x),
                        n2(std::min(y0, y1)), n2(bar - 1), n2(std::fabs(y0 - y1)));
       s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#333333\" font-size=\"{}\" text-anchor=\"middle\">{}</text>\n",
-                       n2(x + bar / 2), n2(std::min(y0, y1) - 3), m > 2 ? 8 : 10, xml_escape(format_number(v) + chart.unit));
+                       n2(x + bar / 2), n2(std::min(y0, y1) - 3), m > 2 ? 8 : 10, xml_escape(format_number(v, chart.digits) + chart.unit));
     }
     s += "</g>\n";
   }

@@ -56,7 +56,7 @@ struct Settings {
   uint64_t calib_seed = 1;
   int64_t qerror_images = 100;
   int64_t gen_images = 10;  // test images embedded in the generated self-check
-  int64_t poor_calib_images = 10;
+  std::vector<int64_t> few_calib_images = {10, 1};  // the "too few images" calibration experiments
   int poor_class = 0;  // the class of the one-class calibration set
   std::vector<double> clip_ks;
 
@@ -64,7 +64,7 @@ struct Settings {
     return {{"train_images_per_epoch", train_images}, {"test_images", test_images},
             {"calib_images", calib_images},           {"calib_seed", calib_seed},
             {"qerror_images", qerror_images},         {"gen_images", gen_images},
-            {"poor_calib_images", poor_calib_images}, {"poor_calib_class", poor_class},
+            {"few_calib_images", few_calib_images}, {"poor_calib_class", poor_class},
             {"clip_ks", clip_ks}};
   }
 };
@@ -96,7 +96,7 @@ class Stages {
     ++index_;
     name_ = name;
     stage_start_ = std::chrono::steady_clock::now();
-    line_.update(fmt::format("[{}/{}] {}", index_, total_, name), false);
+    line_.update(fmt::format("[{}/{}] {}", index_, total_, name), true);  // kept: a log shows every stage start
   }
   // `fraction` of the stage done (negative: unknown); the time left is extrapolated from it.
   void update(const std::string& text, double fraction = -1.0) {
@@ -326,14 +326,13 @@ json graph_json(const Graph& original, const Graph& prepared, const engine::Plan
 // mu +- k sigma for every k of the settings.
 Result<json> clipping_curve(const Graph& original, const Graph& prepared, const QuantOptions& q, const std::string& path,
                             const Calibration& cal, const Dataset& test, const EvalResult& base, const Settings& s,
-                            Stages& stages) {
+                            size_t done_before, size_t grand_total, Stages& stages) {
   json per_tensor = json::array(), per_channel = json::array();
-  const size_t total = s.clip_ks.size() * 2;
-  size_t done = 0;
+  size_t done = done_before;
   for (const bool channel : {false, true}) {
     for (const double k : s.clip_ks) {
       stages.update(fmt::format("clipping curve: {} mu +- {} sigma", channel ? "per channel" : "per tensor", k),
-                    static_cast<double>(done) / static_cast<double>(total));
+                    static_cast<double>(done) / static_cast<double>(grand_total));
       QuantConfig c;
       c.weight_only = true;
       c.per_channel = channel;
@@ -359,7 +358,8 @@ Result<json> clipping_curve(const Graph& original, const Graph& prepared, const 
 
 // Quantizes with `cal`, runs the integer engine on `test`: accuracy and every layer's output scale.
 Result<json> calibration_experiment(const std::string& name, const std::string& how, const Graph& prepared,
-                                    const QuantConfig& config, const Calibration& cal, const Dataset& test) {
+                                    const QuantConfig& config, const Calibration& cal, const Dataset& test,
+                                    const std::vector<int>& float_predictions) {
   auto m = quantize(prepared, config, &cal);
   if (!m) return Error{name + ": " + m.message()};
   auto plan = engine::compile(*m);
@@ -379,16 +379,18 @@ Result<json> calibration_experiment(const std::string& name, const std::string& 
               {"images", cal.images},
               {"per_class", cal.per_class},
               {"int8_accuracy", r->accuracy},
+              {"agreement_with_float", engine::agreement(r->predictions, float_predictions)},
               {"input", act_json(in)},
               {"output_scales", scales}};
 }
 
 Result<json> calibration_experiments(const Graph& prepared, const QuantConfig& config, const Calibration& main_cal,
-                                     const Dataset& train_set, const Dataset& test, const Settings& s, Stages& stages) {
+                                     const Dataset& train_set, const Dataset& test, const std::vector<int>& float_predictions,
+                                     const Settings& s, Stages& stages) {
   json out = json::array();
   stages.update("the calibration set of the report", 0.0);
   auto normal = calibration_experiment("stratified (this report's)", "stratified by class, seeded", prepared, config,
-                                       main_cal, test);
+                                       main_cal, test, float_predictions);
   if (!normal) return Error{normal.message()};
   out.push_back(*normal);
 
@@ -398,29 +400,34 @@ Result<json> calibration_experiments(const Graph& prepared, const QuantConfig& c
     if (train_set.labels[static_cast<size_t>(i)] == s.poor_class) one_class.push_back(i);
   }
   const std::string class_name = train_set.class_names[static_cast<size_t>(s.poor_class)];
-  stages.update("one class only (" + class_name + ")", 1.0 / 3.0);
+  stages.update("one class only (" + class_name + ")", 1.0 / static_cast<double>(2 + s.few_calib_images.size()));
   const Dataset one = subset(train_set, one_class);
   auto cal1 = calibrate(prepared, one,
                         std::to_string(one.size()) + " images, all of class " + class_name + ", from the training split");
   if (!cal1) return Error{cal1.message()};
   cal1->per_class = per_class_counts(one);
-  auto r1 = calibration_experiment("one class only", "the first images of class " + class_name, prepared, config, *cal1, test);
+  auto r1 = calibration_experiment("one class only", "the first images of class " + class_name, prepared, config, *cal1, test,
+                                   float_predictions);
   if (!r1) return Error{r1.message()};
   out.push_back(*r1);
 
-  // A handful of images: poor_calib_images stratified (one per class for 10).
-  stages.update(fmt::format("{} images", s.poor_calib_images), 2.0 / 3.0);
-  auto few_idx = stratified_sample(train_set, s.poor_calib_images, s.calib_seed);
-  if (!few_idx) return Error{few_idx.message()};
-  const Dataset few = subset(train_set, *few_idx);
-  auto cal2 = calibrate(prepared, few, fmt::format("{} images stratified by class from the training split, seed {}",
-                                                   few.size(), s.calib_seed));
-  if (!cal2) return Error{cal2.message()};
-  cal2->per_class = per_class_counts(few);
-  auto r2 = calibration_experiment(fmt::format("{} images", s.poor_calib_images), "stratified by class, seeded", prepared,
-                                   config, *cal2, test);
-  if (!r2) return Error{r2.message()};
-  out.push_back(*r2);
+  // A handful of images, stratified (one per class for 10), and a single image.
+  for (size_t n = 0; n < s.few_calib_images.size(); ++n) {
+    const int64_t count = s.few_calib_images[n];
+    stages.update(fmt::format("{} image(s)", count),
+                  static_cast<double>(2 + n) / static_cast<double>(2 + s.few_calib_images.size()));
+    auto few_idx = stratified_sample(train_set, count, s.calib_seed);
+    if (!few_idx) return Error{few_idx.message()};
+    const Dataset few = subset(train_set, *few_idx);
+    auto few_cal = calibrate(prepared, few, fmt::format("{} image(s) stratified by class from the training split, seed {}",
+                                                        few.size(), s.calib_seed));
+    if (!few_cal) return Error{few_cal.message()};
+    few_cal->per_class = per_class_counts(few);
+    auto r = calibration_experiment(fmt::format("{} image{}", count, count == 1 ? "" : "s"), "stratified by class, seeded",
+                                    prepared, config, *few_cal, test, float_predictions);
+    if (!r) return Error{r.message()};
+    out.push_back(*r);
+  }
   return out;
 }
 
@@ -560,13 +567,15 @@ Result<json> run(const LabOptions& o) {
   auto base = evaluate(*prepared, test);
   if (!base) return Error{base.message()};
   const std::vector<SweepRow> table = sweep_rows();
+  const size_t settings_total = table.size() + s.clip_ks.size() * 2;
   auto rows = run_sweep(model->graph, *prepared, table, q, model->path, *cal, test, *base,
                         [&](size_t i, size_t n, const std::string& name) {
                           stages.update(fmt::format("row {}/{}: {}", i + 1, n, name),
-                                        static_cast<double>(i) / static_cast<double>(n + s.clip_ks.size() * 2));
+                                        static_cast<double>(i) / static_cast<double>(settings_total));
                         });
   if (!rows) return Error{rows.message()};
-  auto curve = clipping_curve(model->graph, *prepared, q, model->path, *cal, test, *base, s, stages);
+  auto curve = clipping_curve(model->graph, *prepared, q, model->path, *cal, test, *base, s, table.size(), settings_total,
+                              stages);
   if (!curve) return Error{curve.message()};
   results["sweep"] = {{"images", test.size()},
                       {"calibration", cal->description},
@@ -599,7 +608,7 @@ Result<json> run(const LabOptions& o) {
 
   // 8. Calibration experiments.
   stages.begin("calibration experiments");
-  auto experiments = calibration_experiments(*prepared, *config, *cal, *train_set, test, s, stages);
+  auto experiments = calibration_experiments(*prepared, *config, *cal, *train_set, test, base->predictions, s, stages);
   if (!experiments) return Error{experiments.message()};
   results["calibration_experiments"] = *experiments;
   stages.end(fmt::format("{} calibration sets", experiments->size()));
@@ -699,7 +708,9 @@ void register_lab(CLI::App& app) {
   sub->add_option("--data", opts->data, "CIFAR-10 directory (default: $POCKET_DATA, else ./data/cifar-10-batches-bin)");
   sub->add_option("--model", opts->model, "Use this float model (.onnx) instead of training one");
   sub->add_option("--normalize", opts->normalize, "Input normalisation of a --model that does not record it");
-  sub->add_option("--out", opts->out, "Output directory (created if missing)")->capture_default_str();
+  sub->add_option("--out", opts->out, "Output directory (created if missing; the last --out given counts)")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   sub->add_option("--recipe", opts->recipe, "Training recipe (see pocket train --help)")
       ->check(CLI::IsMember({"lab", "default"}))
       ->capture_default_str();

@@ -1,0 +1,285 @@
+// `pocket lab`, run as the built binary: a --quick run whose results.json agrees with what the
+// subcommands print with --json on the same files, a self-contained well-formed HTML report,
+// --resume, an interrupted run, a missing dataset, --help.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "support/cli.hpp"
+#include "support/xml_check.hpp"
+
+namespace pocket {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::json_of;
+using test::pocket_cli;
+using test::quoted;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string fmt_percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", v);
+  return buf;
+}
+
+json read_json(const std::string& path) { return json::parse(read_text(path), nullptr, false); }
+
+// Runs `pocket ARGS --json` and returns the parsed object (fails the test on a non-zero exit).
+json cli_json(const std::string& args) {
+  std::string out;
+  EXPECT_EQ(pocket_cli(args + " --json 2>/dev/null", &out), 0) << args << "\n" << out;
+  return json_of(out);
+}
+
+// Exact equality of two JSON numbers (both computed by the same code on the same inputs).
+void expect_same(const json& a, const json& b, const std::string& what) {
+  ASSERT_FALSE(a.is_null()) << what;
+  EXPECT_EQ(a, b) << what;
+}
+
+void check_agreement(const std::string& dir, const json& r) {
+  const std::string onnx = quoted(dir + "/lenet.onnx"), pqm = quoted(dir + "/lenet.pqm");
+  const json& s = r["settings"];
+  const std::string limit = std::to_string(s["test_images"].get<int64_t>());
+  const std::string calib = std::to_string(s["calib_images"].get<int64_t>());
+  const std::string seed = std::to_string(s["calib_seed"].get<int64_t>());
+
+  // Float accuracy, per class and confusion: pocket eval.
+  const json ev = cli_json("eval " + onnx + " --limit " + limit);
+  for (const char* key : {"accuracy", "correct", "images", "per_class", "confusion"}) {
+    expect_same(r["float_eval"][key], ev[key], std::string("float eval ") + key);
+  }
+
+  // Weight statistics and activation statistics over the calibration set: pocket stats.
+  const json st = cli_json("stats " + onnx + " --calib " + calib + " --seed " + seed);
+  ASSERT_EQ(r["weights"].size(), st["weights"].size());
+  for (size_t i = 0; i < st["weights"].size(); ++i) {
+    for (const char* key : {"name", "min", "max", "mean", "std", "bands", "histogram"}) {
+      expect_same(r["weights"][i][key], st["weights"][i][key], "weights " + std::to_string(i) + " " + key);
+    }
+  }
+  const json& acts = st["activations"]["values"];
+  ASSERT_EQ(r["activations"]["values"].size(), acts.size());
+  EXPECT_EQ(r["activations"]["images"], st["activations"]["images"]);
+  for (size_t i = 0; i < acts.size(); ++i) {
+    for (const char* key : {"name", "min", "max", "mean", "std", "band3", "percentiles", "histogram"}) {
+      expect_same(r["activations"]["values"][i][key], acts[i][key], "activation " + std::to_string(i) + " " + key);
+    }
+  }
+
+  // The quantization table: pocket sweep.
+  const json sw = cli_json("sweep " + onnx + " --limit " + limit + " --calib " + calib + " --seed " + seed);
+  expect_same(r["sweep"]["float_accuracy"], sw["float_accuracy"], "sweep float accuracy");
+  expect_same(r["sweep"]["calibration"], sw["calibration"], "sweep calibration");
+  ASSERT_EQ(r["sweep"]["rows"].size(), sw["rows"].size());
+  for (size_t i = 0; i < sw["rows"].size(); ++i) {
+    for (const char* key : {"name", "accuracy", "drop", "clipped_weights_percent", "agreement", "footprint"}) {
+      expect_same(r["sweep"]["rows"][i][key], sw["rows"][i][key], "sweep row " + std::to_string(i) + " " + key);
+    }
+  }
+
+  // The int8 engine: pocket eval --engine int8 on the lab's .pqm.
+  const json q8 = cli_json("eval " + pqm + " --engine int8 --limit " + limit);
+  for (const char* key : {"accuracy", "confusion", "per_class", "float_accuracy", "fake_quant_accuracy",
+                          "agreement_with_fake_quant", "agreement_with_float", "arena_bytes", "macs", "weight_bytes"}) {
+    expect_same(r["int8_eval"][key], q8[key], std::string("int8 eval ") + key);
+  }
+
+  // Per-layer error: pocket qerror.
+  const json qe = cli_json("qerror " + pqm + " --images " + std::to_string(s["qerror_images"].get<int64_t>()));
+  expect_same(r["qerror"]["layers"], qe["layers"], "qerror layers");
+  expect_same(r["qerror"]["images"], qe["images"], "qerror images");
+
+  // The quantized model's parameters: pocket quantize with the same calibration gives the same scales.
+  const std::string again = quoted(test::temp_path("again.pqm"));
+  const json qz = cli_json("quantize " + onnx + " --out " + again + " --calib " + calib + " --seed " + seed);
+  expect_same(r["quantized"]["activations"], qz["activations"], "activation quantization");
+  expect_same(r["quantized"]["config"], qz["config"], "quantization config");
+  EXPECT_EQ(r["footprint"]["int8_parameter_bytes"], qz["footprint"]["quant_total_bytes"]);
+  EXPECT_EQ(r["footprint"]["float_parameter_bytes"], qz["footprint"]["float_total_bytes"]);
+}
+
+// The HTML report: well-formed, every figure an inline <svg> with content, nothing loaded from
+// anywhere (no src=, no link/script/img/iframe, no href but in-page anchors, no url() or @import).
+void check_html(const std::string& html, size_t expected_figures) {
+  std::string error;
+  const auto root = test::XmlChecker(html).parse(&error);
+  ASSERT_NE(root, nullptr) << error;
+  const auto figures = root->all("figure");
+  EXPECT_EQ(figures.size(), expected_figures);
+  for (const auto* f : figures) {
+    const auto svgs = f->all("svg");
+    ASSERT_EQ(svgs.size(), 1u) << f->attr("id");
+    const auto* svg = svgs[0];
+    EXPECT_FALSE(svg->attr("viewBox").empty()) << f->attr("id");
+    const size_t marks = svg->all("rect").size() + svg->all("line").size() + svg->all("circle").size() + svg->all("polyline").size();
+    EXPECT_GT(marks, 5u) << f->attr("id") << " has no content";
+    EXPECT_FALSE(f->all("figcaption").empty()) << f->attr("id");
+  }
+  for (const char* tag : {"img", "script", "link", "iframe", "object", "embed", "image", "use"}) {
+    EXPECT_TRUE(root->all(tag).empty()) << "<" << tag << "> in the report";
+  }
+  // Every element's attributes: no src, href only to anchors on the page, xmlns only the SVG namespace.
+  std::vector<const test::XmlElement*> stack = {root.get()};
+  while (!stack.empty()) {
+    const auto* e = stack.back();
+    stack.pop_back();
+    for (const auto& [k, v] : e->attributes) {
+      EXPECT_NE(k, "src") << e->name;
+      if (k == "href" || k == "xlink:href") {
+        EXPECT_EQ(v.rfind('#', 0), 0u) << e->name << " " << k << "=" << v;
+      }
+      if (k == "xmlns") {
+        EXPECT_EQ(v, "http://www.w3.org/2000/svg");
+      } else {
+        EXPECT_EQ(v.find("http"), std::string::npos) << e->name << " " << k << "=" << v;
+      }
+    }
+    for (const auto& c : e->children) stack.push_back(c.get());
+  }
+  const std::string without_ns = std::regex_replace(html, std::regex("xmlns=\"http://www.w3.org/2000/svg\""), "");
+  EXPECT_EQ(without_ns.find("http://"), std::string::npos);
+  EXPECT_EQ(without_ns.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+}
+
+TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
+  const std::string dir = test::temp_path("lab");
+  std::string out;
+  ASSERT_EQ(pocket_cli("lab --quick --out " + quoted(dir), &out), 0) << out;
+  // Progress: every stage named, on stderr (captured with stdout here).
+  for (int i = 1; i <= 12; ++i) EXPECT_NE(out.find("[" + std::to_string(i) + "/12]"), std::string::npos) << out;
+  EXPECT_NE(out.find("train LeNet-5"), std::string::npos);
+
+  const json r = read_json(dir + "/results.json");
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["quick"], true);
+  EXPECT_EQ(r["training"]["source"], "trained");
+  EXPECT_GT(r["float_eval"]["accuracy"].get<double>(), 25.0);  // chance is 10 %
+  EXPECT_NEAR(r["int8_eval"]["accuracy"].get<double>(), r["float_eval"]["accuracy"].get<double>(), 3.0);
+  ASSERT_EQ(r["calibration_experiments"].size(), 4u);
+  EXPECT_EQ(r["calibration_experiments"][1]["per_class"][0], r["settings"]["calib_images"]);  // one class only
+  EXPECT_EQ(r["calibration_experiments"][2]["images"], 10);
+  EXPECT_EQ(r["calibration_experiments"][3]["images"], 1);
+  EXPECT_EQ(r["layers"][0]["name"], "conv1");
+  EXPECT_EQ(r["codegen"]["host"]["status"], "passed") << r["codegen"]["host"].dump(2);
+  const std::string m4 = r["codegen"]["cortex-m4"]["status"];
+  EXPECT_TRUE(m4 == "passed" || m4 == "not run") << r["codegen"]["cortex-m4"].dump(2);
+  if (m4 == "passed") {
+    EXPECT_GT(r["codegen"]["cortex-m4"]["count"]["values"]["inference"].get<int64_t>(), 0);
+    EXPECT_GT(r["codegen"]["cortex-m4"]["size"]["values"]["model_flash"].get<int64_t>(), 61770);
+  }
+
+  check_agreement(dir, r);
+
+  // The report: every section, numbers of results.json, figures beside report.md, inline in HTML.
+  const std::string md = read_text(dir + "/report.md");
+  for (const char* section : {"Training and accuracy", "Weight statistics", "the lab's table and better options",
+                              "Activation ranges", "integer formula of conv1", "before and after layout conversion and fusion",
+                              "calibration set", "model.h constants", "Memory footprint", "int8 engine",
+                              "Per-layer error", "Cortex-M4 verification"}) {
+    EXPECT_NE(md.find(section), std::string::npos) << section;
+  }
+  EXPECT_NE(md.find(fmt_percent(r["float_eval"]["accuracy"].get<double>())), std::string::npos);
+  EXPECT_NE(md.find(std::to_string(r["layers"][0]["multiplier"][0].get<int64_t>())), std::string::npos);
+  const std::regex figure_ref(R"(\]\((figures/[a-z0-9_-]+\.svg)\))");
+  size_t figures = 0;
+  for (auto it = std::sregex_iterator(md.begin(), md.end(), figure_ref); it != std::sregex_iterator(); ++it) {
+    const std::string path = dir + "/" + (*it)[1].str();
+    ASSERT_TRUE(fs::exists(path)) << path;
+    std::string error;
+    EXPECT_NE(test::XmlChecker(read_text(path)).parse(&error), nullptr) << path << ": " << error;
+    ++figures;
+  }
+  // 5 weight tensors, 13 activations, clipping curve, calibration, memory, confusion, per-layer error.
+  EXPECT_EQ(figures, 23u);
+  check_html(read_text(dir + "/report.html"), figures);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    EXPECT_NE(entry.path().extension(), ".partial") << entry.path();
+  }
+
+  // --resume: the finished training is reused (same model file), the rest runs again.
+  const std::string sha = r["model"]["sha256"];
+  ASSERT_EQ(pocket_cli("lab --quick --resume --out " + quoted(dir), &out), 0) << out;
+  EXPECT_NE(out.find("reused the finished training"), std::string::npos) << out;
+  const json again = read_json(dir + "/results.json");
+  EXPECT_EQ(again["training"]["source"], "resumed");
+  EXPECT_EQ(again["model"]["sha256"], sha);
+  EXPECT_EQ(again["training"]["final_train_accuracy"], r["training"]["final_train_accuracy"]);
+  EXPECT_EQ(again["float_eval"]["accuracy"], r["float_eval"]["accuracy"]);
+}
+
+TEST(CliLab, InterruptedRunLeavesNoReport) {
+  const std::string dir = test::temp_path("killed");
+  const std::string err = test::temp_path("killed.err");
+  // A run on a given model (no training), interrupted with SIGINT (Ctrl-C) in the quantization table.
+  // env --default-signal=INT: a background job of a non-interactive shell (and anything started
+  // with SIGINT ignored) would ignore SIGINT; a terminal's Ctrl-C reaches a foreground run as here.
+  const std::string cmd = "POCKET_DATA=" + quoted(test::data_dir()) + " env --default-signal=INT " + quoted(test::cli_path()) + " lab --quick --model " +
+                          quoted(test::fixture_path("lenet_nobias.onnx")) + " --normalize lab --out " + quoted(dir) +
+                          " 2>" + quoted(err) + " & pid=$!; "
+                          "for i in $(seq 1 600); do grep -q '^\\[5/12\\] activation statistics:' " + quoted(err) +
+                          " && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo status=$?";
+  std::string out;
+  ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+  EXPECT_NE(out.find("status=130"), std::string::npos) << out << read_text(err);  // killed by SIGINT
+  EXPECT_NE(read_text(err).find("[6/12] quantization table"), std::string::npos) << read_text(err);
+  for (const char* name : {"report.md", "report.html", "results.json", "lenet.pqm"}) {
+    EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
+  }
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) files += entry.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 0u) << "a killed run left files in " << dir;
+}
+
+TEST(CliLab, MissingDatasetSaysWhereItLookedAndHowToGetIt) {
+  const std::string dir = test::temp_path("nodata");
+  const std::string missing = test::temp_path("no-cifar-here");
+  std::string out;
+  EXPECT_EQ(test::run_command("POCKET_DATA=" + quoted(missing) + " " + quoted(test::cli_path()) + " lab --quick --out " +
+                                  quoted(dir),
+                              &out),
+            1)
+      << out;
+  EXPECT_NE(out.find(missing), std::string::npos) << out;
+  EXPECT_NE(out.find("$POCKET_DATA"), std::string::npos) << out;
+  EXPECT_NE(out.find("pocket download"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir + "/report.html"));
+}
+
+TEST(CliLab, RefusesToOverwriteItsInput) {
+  const std::string dir = test::temp_path("overwrite");
+  fs::create_directories(dir);
+  fs::copy_file(test::fixture_path("lenet_nobias.onnx"), dir + "/report.html");
+  const std::string before = read_text(dir + "/report.html");
+  std::string out;
+  EXPECT_NE(pocket_cli("lab --quick --model " + quoted(dir + "/report.html") + " --normalize lab --out " + quoted(dir), &out), 0);
+  EXPECT_NE(out.find("report.html"), std::string::npos) << out;
+  EXPECT_EQ(read_text(dir + "/report.html"), before);
+}
+
+TEST(CliLab, HelpNamesEveryOption) {
+  std::string out;
+  ASSERT_EQ(pocket_cli("lab --help", &out), 0) << out;
+  for (const char* opt : {"--data", "--model", "--out", "--quick", "--resume", "--json", "--recipe", "--epochs", "--normalize"}) {
+    EXPECT_NE(out.find(opt), std::string::npos) << opt;
+  }
+}
+
+}  // namespace
+}  // namespace pocket
