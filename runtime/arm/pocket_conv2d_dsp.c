@@ -4,36 +4,44 @@
  * A drop-in for runtime/pocket_conv2d.c: same functions, same contract (pocket_runtime.h), same
  * output bytes. The generated Makefile for cortex-m4 compiles this file INSTEAD of the reference
  * file (a per-file choice at build time). The reference file is included below, so the parameter
- * checks, the output shape and the per-position code used at padded borders and for grouped
- * convolutions are the reference's own code, not a copy.
+ * checks and the output shape are the reference's own code, not a copy.
  *
  * How it is fast
- *   - Four MACs per SMLAD pair: a word of four int8 inputs and a word of four int8 weights are
- *     sign-extended into int16 pairs with SXTB16 (bytes 0 and 2) and SXTB16 ROR #8 (bytes 1 and
- *     3); both operands get the same lane order, so SMLAD multiplies matching lanes and no
- *     repacking is needed.
- *   - Two conv positions x two output channels per pass, in registers (inline assembly): each
- *     loaded word is used twice.
+ *   - im2col per conv position: the position's window, in the filter's own order (OHWI: filter
+ *     rows of filter_width * group_channels bytes, one after the other; padded input positions
+ *     hold input_zero_point, grouped convolutions take their channel slice), is copied into an
+ *     int8 staging buffer, then widened one word at a time with SXTB16 (bytes 0, 2) and SXTB16
+ *     ROR #8 (bytes 1, 3) into an int16 buffer. The weights get the same lane order when loaded,
+ *     so SMLAD multiplies matching lanes, two MACs per instruction. The K = filter_height *
+ *     filter_width * group_channels inputs make (K - 1) / 4 whole words and a last word taken
+ *     at K - 4 (overlapping the previous one, never past the window), whose lanes that were
+ *     counted already are set to 0 in the int16 buffer, so the inner loop needs no masks.
+ *   - Two conv positions x two output channels per pass (assembly, all in registers): the two
+ *     positions' int16 words are interleaved so that one pointer with LDRD feeds both; per four
+ *     K elements 2 LDRD + 2 LDR + 4 SXTB16 + 8 SMLAD = 16 instructions for 16 MACs.
  *   - No centring of the inputs: sum (x - zp) * w = sum x * w - zp * sum w. bias - zp * sum w is
  *     computed once per output channel and call. All of it is modulo 2^32 (SMLAD wraps); the true
  *     accumulator fits in int32 (the kernel check refuses shapes where it might not), so the
- *     wrapped result IS the true accumulator.
- *   - A filter row (filter_width * input_channels bytes) is contiguous in both the NHWC input and
- *     the OHWI filter. Its partial last word is loaded at row_bytes - 4 (overlapping the previous
- *     word, never past the row) with the weight lanes counted already masked to zero.
+ *     wrapped result IS the true accumulator. Padding holds zp, i.e. contributes 0.
+ *   - Fused max pool (and no pool, a 1x1 max pool) on the accumulators: requantization does not
+ *     decrease as the accumulator grows (multipliers are >= 0, clamping is monotonic), so the
+ *     requantized maximum is the maximum of the requantized values; one requantization per
+ *     pooled output. Average pooling requantizes every conv output first, as the reference.
  *   - Requantization without 64-bit variable shifts (pocket_dsp_requantize in pocket_dsp.h, equal
  *     to pocket_requantize_s8 for every input).
- * Positions whose window needs padding, and every position of a grouped/depthwise convolution or
- * of one whose filter rows are shorter than 4 bytes, use the reference's conv_output_at.
+ * Windows over POCKET_DSP_K_MAX elements are done in chunks of that size (the im2col is then
+ * redone for every pair of channels: correct, slower). K < 4: the weights are copied into a
+ * local word first, so that the last word is never read before the filter.
  *
- * GCC for Arm only (the inner loop is Thumb-2 inline assembly), at -Og or higher; compiled only for
- * cores with the DSP extension (-mcpu=cortex-m4/m7/m33 ...). Stack: about 250 bytes (int32
- * arrays of POCKET_DSP_BLOCK channels). No scratch memory.
+ * GCC for Arm only (the inner loop is a Thumb-2 naked assembly function), at -Og or higher;
+ * compiled only for cores with the DSP extension (-mcpu=cortex-m4/m7/m33 ...). Stack: about
+ * 900 bytes (the int16 and int8 window buffers). No scratch memory.
  */
 #include <stdint.h>
+#include <string.h>
 
 #if !defined(__OPTIMIZE__)
-#error "pocket_conv2d_dsp.c needs -Og or higher: its inline assembly keeps 14 values in registers (build the reference kernels, DSP=0, for -O0)"
+#error "pocket_conv2d_dsp.c needs -Og or higher (build the reference kernels, DSP=0, for -O0)"
 #endif
 
 #include "pocket_dsp.h"
@@ -41,8 +49,8 @@
 #include "pocket_requant.h"
 #include "pocket_runtime.h"
 
-/* The reference kernel, compiled into this file under another name: its static helpers
- * (check_shape, conv_output_at) and checks are used below; the tests compare the two. */
+/* The reference kernel, compiled into this file under another name: its checks are used below;
+ * the tests compare the two. */
 pocket_status pocket_conv2d_s8_reference(const pocket_conv2d_params *params, const int8_t *input,
                                          const int8_t *filter, const int32_t *bias,
                                          int8_t *output, void *scratch);
@@ -50,333 +58,363 @@ pocket_status pocket_conv2d_s8_reference(const pocket_conv2d_params *params, con
 #include "../pocket_conv2d.c"
 #undef pocket_conv2d_s8
 
-/* Output channels per pass; their bias terms and results live on the stack. */
+/* Output channels per block; their bias terms and pooled values live on the stack. */
 #define POCKET_DSP_BLOCK 16
+/* Window elements per im2col chunk (a multiple of 4). */
+#define POCKET_DSP_K_MAX 152
 
-/* The geometry of one filter window in the input and the filter (row_bytes >= 4). */
-typedef struct dsp_window {
-    int32_t rows;         /* filter_height */
-    int32_t row_bytes;    /* filter_width * input_channels */
-    int32_t words;        /* row_bytes / 4 whole words per row */
-    int32_t word_bytes;   /* 4 * words */
-    int32_t tail_bytes;   /* row_bytes - word_bytes: 0..3 */
-    int32_t tail_offset;  /* tail_bytes - 4: the partial word, from the end of the whole words */
-    int32_t skip;         /* input_width * input_channels - word_bytes: to the next input row */
-    int32_t tail_mask;    /* weight lanes of the partial word still to count (0: none) */
-} dsp_window;
+/* One pass of the assembly kernel (field offsets are used by the assembly). */
+typedef struct dsp_job {
+    const int32_t *buffer;  /*  0: int16 pairs: per 4 K elements a even, a odd, b even, b odd */
+    const int8_t *w0;       /*  4: weights of the first channel (at the chunk) */
+    const int8_t *w1;       /*  8: weights of the second channel */
+    int32_t words;          /* 12: whole words before the last one */
+    int32_t last_offset;    /* 16: offset of the last weight word from w + 4 * words: -3..0 */
+    int32_t acc[4];         /* 20: in and out: a.w0, a.w1, b.w0, b.w1 (modulo 2^32) */
+} dsp_job;
+
+#define POCKET_DSP_GROUP(W0, W1)                                                               \
+    "ldrd r7, r8, [r0], #8\n\t"   /* position a: lanes (0, 2), (1, 3) */                       \
+    "ldrd r9, r10, [r0], #8\n\t"  /* position b */                                             \
+    "ldr r12, " W0 "\n\t"                                                                      \
+    "sxtb16 r11, r12\n\t"                                                                      \
+    "sxtb16 r12, r12, ror #8\n\t"                                                              \
+    "smlad r3, r7, r11, r3\n\t"                                                                \
+    "smlad r3, r8, r12, r3\n\t"                                                                \
+    "smlad r5, r9, r11, r5\n\t"                                                                \
+    "smlad r5, r10, r12, r5\n\t"                                                               \
+    "ldr r12, " W1 "\n\t"                                                                      \
+    "sxtb16 r11, r12\n\t"                                                                      \
+    "sxtb16 r12, r12, ror #8\n\t"                                                              \
+    "smlad r4, r7, r11, r4\n\t"                                                                \
+    "smlad r4, r8, r12, r4\n\t"                                                                \
+    "smlad r6, r9, r11, r6\n\t"                                                                \
+    "smlad r6, r10, r12, r6\n\t"
 
 /*
- * Window sums of two positions (input windows at in_a, in_b) with two filters (w0, w1):
- *   acc[0] = a.w0, acc[1] = a.w1, acc[2] = b.w0, acc[3] = b.w1   (raw int8 products, modulo 2^32)
- * In assembly so that the four sums, four pointers and six lanes stay in registers: per word of
- * four bytes 4 LDR + 8 SXTB16 + 8 SMLAD (16 MACs) + 3 for the loop. Per filter row: the whole
- * words, then (tail_mask != 0) the word at row_bytes - 4 with the weight lanes counted already
- * masked to zero, then the pointers move to the next row (inputs by input_stride, weights by
- * row_bytes).
+ * job->acc += the window sums of the pass: `words` whole words (two per loop iteration), then
+ * the last word (weights at last_offset from where the whole words ended). Registers: r0 the
+ * int16 buffer, r1/r2 the weights, r3-r6 the sums, r7-r10 the inputs, r11/r12 the weight lanes,
+ * lr the counter.
  */
-static void dot_2x2(const dsp_window *window, const int8_t *in_a, const int8_t *in_b,
-                    const int8_t *w0, const int8_t *w1, int32_t acc[4])
+__attribute__((naked, noinline)) static void dsp_dot(__attribute__((unused)) dsp_job *job)
 {
-    int32_t s0, s1, s2, s3;
-    int32_t t0, t1, t2, t3, t4, t5;
-    /* Copies on the stack: the assembly reads them as [sp, #offset] operands, since no register
-     * is left for a pointer to the window. */
-    int32_t rows = window->rows;
-    const int32_t word_bytes = window->word_bytes;
-    const int32_t tail_bytes = window->tail_bytes;
-    const int32_t tail_offset = window->tail_offset;
-    const int32_t skip = window->skip;
-    const int32_t mask = window->tail_mask;
-    const int8_t *end;
-    __asm__(
-        "movs %[s0], #0\n\t"
-        "movs %[s1], #0\n\t"
-        "movs %[s2], #0\n\t"
-        "movs %[s3], #0\n\t"
-        "1:\n\t"                                 /* row loop */
-        "ldr %[t0], %[word_bytes]\n\t"
-        "add %[t0], %[t0], %[p]\n\t"
-        "str %[t0], %[end]\n\t"
-        "2:\n\t"                                 /* word loop */
-        "ldr %[t0], [%[a]], #4\n\t"
-        "ldr %[t1], [%[b]], #4\n\t"
-        "ldr %[t2], [%[p]], #4\n\t"
-        "sxtb16 %[t3], %[t0]\n\t"                /* a: bytes 0, 2 */
-        "sxtb16 %[t0], %[t0], ror #8\n\t"        /* a: bytes 1, 3 */
-        "sxtb16 %[t4], %[t1]\n\t"
-        "sxtb16 %[t1], %[t1], ror #8\n\t"
-        "sxtb16 %[t5], %[t2]\n\t"
-        "sxtb16 %[t2], %[t2], ror #8\n\t"
-        "smlad %[s0], %[t3], %[t5], %[s0]\n\t"
-        "smlad %[s0], %[t0], %[t2], %[s0]\n\t"
-        "smlad %[s2], %[t4], %[t5], %[s2]\n\t"
-        "smlad %[s2], %[t1], %[t2], %[s2]\n\t"
-        "ldr %[t2], [%[q]], #4\n\t"
-        "sxtb16 %[t5], %[t2]\n\t"
-        "sxtb16 %[t2], %[t2], ror #8\n\t"
-        "smlad %[s1], %[t3], %[t5], %[s1]\n\t"
-        "smlad %[s1], %[t0], %[t2], %[s1]\n\t"
-        "smlad %[s3], %[t4], %[t5], %[s3]\n\t"
-        "smlad %[s3], %[t1], %[t2], %[s3]\n\t"
-        "ldr %[t5], %[end]\n\t"
-        "cmp %[p], %[t5]\n\t"
-        "bne 2b\n\t"
-        "ldr %[t5], %[mask]\n\t"                 /* the partial last word of the row */
-        "cmp %[t5], #0\n\t"
-        "beq 3f\n\t"
-        "ldr %[t5], %[tail_offset]\n\t"
-        "ldr %[t0], [%[a], %[t5]]\n\t"
-        "ldr %[t1], [%[b], %[t5]]\n\t"
-        "ldr %[t2], [%[p], %[t5]]\n\t"
-        "ldr %[t5], %[mask]\n\t"
-        "and %[t2], %[t2], %[t5]\n\t"
-        "sxtb16 %[t3], %[t0]\n\t"
-        "sxtb16 %[t0], %[t0], ror #8\n\t"
-        "sxtb16 %[t4], %[t1]\n\t"
-        "sxtb16 %[t1], %[t1], ror #8\n\t"
-        "sxtb16 %[t5], %[t2]\n\t"
-        "sxtb16 %[t2], %[t2], ror #8\n\t"
-        "smlad %[s0], %[t3], %[t5], %[s0]\n\t"
-        "smlad %[s0], %[t0], %[t2], %[s0]\n\t"
-        "smlad %[s2], %[t4], %[t5], %[s2]\n\t"
-        "smlad %[s2], %[t1], %[t2], %[s2]\n\t"
-        "ldr %[t5], %[tail_offset]\n\t"
-        "ldr %[t2], [%[q], %[t5]]\n\t"
-        "ldr %[t5], %[mask]\n\t"
-        "and %[t2], %[t2], %[t5]\n\t"
-        "sxtb16 %[t5], %[t2]\n\t"
-        "sxtb16 %[t2], %[t2], ror #8\n\t"
-        "smlad %[s1], %[t3], %[t5], %[s1]\n\t"
-        "smlad %[s1], %[t0], %[t2], %[s1]\n\t"
-        "smlad %[s3], %[t4], %[t5], %[s3]\n\t"
-        "smlad %[s3], %[t1], %[t2], %[s3]\n\t"
-        "3:\n\t"                                 /* next row */
-        "ldr %[t5], %[skip]\n\t"
-        "add %[a], %[a], %[t5]\n\t"
-        "add %[b], %[b], %[t5]\n\t"
-        "ldr %[t5], %[tail_bytes]\n\t"
-        "add %[p], %[p], %[t5]\n\t"
-        "add %[q], %[q], %[t5]\n\t"
-        "ldr %[t5], %[rows]\n\t"
-        "subs %[t5], %[t5], #1\n\t"
-        "str %[t5], %[rows]\n\t"
-        "bne 1b"
-        : [a] "+r"(in_a), [b] "+r"(in_b), [p] "+r"(w0), [q] "+r"(w1), [s0] "=&r"(s0),
-          [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3), [t0] "=&r"(t0), [t1] "=&r"(t1),
-          [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5), [end] "=m"(end),
-          [rows] "+m"(rows)
-        : [word_bytes] "m"(word_bytes), [tail_bytes] "m"(tail_bytes),
-          [tail_offset] "m"(tail_offset), [skip] "m"(skip), [mask] "m"(mask)
-        : "cc", "memory");
-    acc[0] = s0;
-    acc[1] = s1;
-    acc[2] = s2;
-    acc[3] = s3;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r12, [r0, #16]\n\t"
+        "push {r0, r12}\n\t"             /* [sp] job, [sp, #4] last_offset */
+        "ldrd r1, r2, [r0, #4]\n\t"
+        "ldr lr, [r0, #12]\n\t"
+        "ldrd r3, r4, [r0, #20]\n\t"
+        "ldrd r5, r6, [r0, #28]\n\t"
+        "ldr r0, [r0]\n\t"
+        "lsrs lr, lr, #1\n\t"            /* pairs of words; carry: one more */
+        "bcs 2f\n\t"
+        "b 3f\n\t"
+        "1:\n\t" POCKET_DSP_GROUP("[r1], #4", "[r2], #4")
+        "2:\n\t" POCKET_DSP_GROUP("[r1], #4", "[r2], #4")
+        "3:\n\t"
+        "subs lr, lr, #1\n\t"
+        "bpl 1b\n\t"
+        "ldr lr, [sp, #4]\n\t"
+        POCKET_DSP_GROUP("[r1, lr]", "[r2, lr]")
+        "pop {r0, r12}\n\t"
+        "strd r3, r4, [r0, #20]\n\t"
+        "strd r5, r6, [r0, #28]\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
-/* Everything one block of output channels needs. */
-typedef struct dsp_block {
-    const pocket_conv2d_params *params;
+/* One conv position of the current pair. */
+typedef struct dsp_entry {
+    const int8_t *input;  /* the batch's input, at the group's first channel */
+    int32_t in_y, in_x;   /* top-left of the window (may be in the padding) */
+    int32_t first, last;  /* first / last position of its pooling window */
+    int8_t *out;          /* output pixel, at the block's first channel */
+} dsp_entry;
+
+typedef struct dsp_conv {
+    const pocket_conv2d_params *p;
     const int8_t *input;
     const int8_t *filter;
     const int32_t *bias;
-    dsp_window window;
-    int per_position;     /* 1: every position through conv_output_at (grouped, short rows) */
-    int32_t first;        /* first output channel of the block */
-    int32_t count;        /* channels in the block */
-    int32_t filter_size;  /* filter_height * row_bytes */
-    int32_t base[POCKET_DSP_BLOCK]; /* bias - input_zero_point * sum(weights), modulo 2^32 */
-} dsp_block;
+    int8_t *output;
+    int32_t k;            /* window elements: filter_height * row_bytes */
+    int32_t row_bytes;    /* filter_width * group_channels */
+    int32_t group_channels;
+    int32_t k0, k1;       /* the chunk of the window in the buffers */
+    int32_t window;       /* conv positions per pooling window (1 without pooling) */
+    int32_t out_height, out_width;
+    int32_t first, count; /* the block of output channels */
+    int32_t group_base;   /* first input channel of the block's group */
+    dsp_job job;
+    dsp_entry entry[2];
+    int32_t base[POCKET_DSP_BLOCK];   /* bias - input_zero_point * sum(weights), modulo 2^32 */
+    int32_t pooled[POCKET_DSP_BLOCK];
+    int32_t stage[1 + POCKET_DSP_K_MAX / 4]; /* int8 window chunk, from byte 4 */
+    int32_t buffer[POCKET_DSP_K_MAX];        /* int16 pairs, two positions interleaved */
+} dsp_conv;
 
-/* The input window of conv position (conv_y, conv_x), or 0 when it needs padding (or the block
- * runs per position). */
-static const int8_t *window_at(const dsp_block *block, int32_t batch, int32_t conv_y,
-                               int32_t conv_x)
+static uint32_t load_word(const int8_t *at)
 {
-    const pocket_conv2d_params *p = block->params;
-    const int32_t in_y = conv_y * p->stride_height - p->pad_top;
-    const int32_t in_x = conv_x * p->stride_width - p->pad_left;
-    if (block->per_position || in_y < 0 || in_x < 0 || in_y + p->filter_height > p->input_height ||
-        in_x + p->filter_width > p->input_width) {
-        return 0;
-    }
-    return block->input +
-           ((batch * p->input_height + in_y) * p->input_width + in_x) * p->input_channels;
+    uint32_t word;
+    memcpy(&word, at, 4);
+    return word;
 }
 
-/* The block's outputs at one position through the reference's per-position code. */
-static void per_position(const dsp_block *block, int32_t batch, int32_t conv_y, int32_t conv_x,
-                         int32_t *result)
+/* Window bytes [at, at + length) from `source` (0: the input zero point), clipped to the chunk. */
+static void put(dsp_conv *c, int32_t at, int32_t length, const int8_t *source)
 {
-    int32_t j;
-    for (j = 0; j < block->count; ++j) {
-        result[j] = conv_output_at(block->params, block->input, block->filter, block->bias, batch,
-                                   conv_y, conv_x, block->first + j);
+    const int32_t lo = at > c->k0 ? at : c->k0;
+    const int32_t hi = at + length < c->k1 ? at + length : c->k1;
+    int8_t *const to = (int8_t *)c->stage + 4 + (lo - c->k0);
+    const int32_t n = hi - lo;
+    int32_t i;
+    if (n <= 0) return;
+    if (source == 0) {
+        memset(to, c->p->input_zero_point, (uint32_t)n);
+        return;
     }
+    source += lo - at;
+    if (n < 4) {
+        for (i = 0; i < n; ++i) to[i] = source[i];
+        return;
+    }
+    for (i = 0; i + 4 < n; i += 4) memcpy(to + i, source + i, 4);
+    memcpy(to + n - 4, source + n - 4, 4);
 }
 
-/*
- * Requantized conv outputs of the block's channels at one or two positions: result_a for
- * (conv_y_a, conv_x_a), and if `pair` result_b for (conv_y_b, conv_x_b).
- */
-static void conv_positions(const dsp_block *block, int32_t batch, int32_t conv_y_a,
-                           int32_t conv_x_a, int32_t conv_y_b, int32_t conv_x_b, int pair,
-                           int32_t *result_a, int32_t *result_b)
+/* The window of one position, chunk [k0, k1), into stage; then widened into lanes `slot`. */
+static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
 {
-    const pocket_conv2d_params *p = block->params;
-    const int8_t *in_a = window_at(block, batch, conv_y_a, conv_x_a);
-    const int8_t *in_b = pair ? window_at(block, batch, conv_y_b, conv_x_b) : in_a;
-    const int32_t zero_point = p->output_zero_point, act_min = p->act_min, act_max = p->act_max;
-    int32_t j, acc[4];
-    if (in_a == 0) {
-        per_position(block, batch, conv_y_a, conv_x_a, result_a);
-        if (!pair) return;
-        if (in_b == 0) {
-            per_position(block, batch, conv_y_b, conv_x_b, result_b);
-            return;
-        }
-        in_a = in_b; /* only b is left: compute it as "a" */
-        result_a = result_b;
-        pair = 0;
-    } else if (pair && in_b == 0) {
-        per_position(block, batch, conv_y_b, conv_x_b, result_b);
-        pair = 0;
-        in_b = in_a;
-    }
-    for (j = 0; j < block->count; j += 2) {
-        const int32_t c0 = block->first + j;
-        const int32_t c1 = j + 1 < block->count ? c0 + 1 : c0; /* odd count: the last twice */
-        int32_t k;
-        dot_2x2(&block->window, in_a, in_b, block->filter + c0 * block->filter_size,
-                block->filter + c1 * block->filter_size, acc);
-        /* acc = {a.c0, a.c1, b.c0, b.c1}. A loop over the two channels keeps the code small. */
-        for (k = 0; k < 2 && (k == 0 || c1 != c0); ++k) {
-            const int32_t channel = k == 0 ? c0 : c1;
-            const int32_t multiplier = p->output_multiplier[channel];
-            const int32_t shift = p->output_shift[channel];
-            const uint32_t base = (uint32_t)block->base[j + k];
-            result_a[j + k] = pocket_dsp_requantize((int32_t)(base + (uint32_t)acc[k]), multiplier,
-                                                    shift, zero_point, act_min, act_max);
-            if (pair) {
-                result_b[j + k] = pocket_dsp_requantize((int32_t)(base + (uint32_t)acc[2 + k]),
-                                                        multiplier, shift, zero_point, act_min,
-                                                        act_max);
+    const pocket_conv2d_params *p = c->p;
+    const int32_t channels = p->input_channels, gc = c->group_channels;
+    const int32_t length = c->k1 - c->k0;
+    const int32_t words = (length - 1) / 4;
+    const int32_t overlap = 4 * words + 4 - length;
+    int32_t row, x;
+    int32_t *to = c->buffer + 2 * slot;
+    const int8_t *from;
+    int8_t *stage = (int8_t *)c->stage + 4;
+    const int32_t row_bytes = c->row_bytes;
+    uint32_t word;
+    if (gc == channels && c->k0 == 0 && c->k1 == c->k && e->in_x >= 0 && e->in_y >= 0 &&
+        e->in_x + p->filter_width <= p->input_width &&
+        e->in_y + p->filter_height <= p->input_height) {
+        /* Inside the input, one chunk, no groups: rows of row_bytes contiguous bytes. */
+        from = e->input + (e->in_y * p->input_width + e->in_x) * channels;
+        for (row = 0; row < p->filter_height; ++row) {
+            const int8_t *const row_end = from + row_bytes - 4;
+            if (row_bytes < 4) {
+                for (x = 0; x < row_bytes; ++x) stage[x] = from[x];
+            } else {
+                const int8_t *f = from;
+                int8_t *s = stage;
+                for (; f < row_end; f += 4, s += 4) memcpy(s, f, 4);
+                memcpy(stage + row_bytes - 4, row_end, 4);
             }
+            stage += row_bytes;
+            from += p->input_width * channels;
+        }
+    } else {
+        for (row = 0; row < p->filter_height; ++row) {
+            const int32_t at = row * row_bytes;
+            const int32_t y = e->in_y + row;
+            const int8_t *line;
+            int32_t lo = -e->in_x, hi = p->input_width - e->in_x;
+            if (at >= c->k1 || at + row_bytes <= c->k0) continue;
+            if (lo < 0) lo = 0;
+            if (hi > p->filter_width) hi = p->filter_width;
+            if (y < 0 || y >= p->input_height || hi <= lo) {
+                put(c, at, row_bytes, 0);
+                continue;
+            }
+            line = e->input + (y * p->input_width + e->in_x) * channels;
+            put(c, at, lo * gc, 0);
+            if (gc == channels) {
+                put(c, at + lo * gc, (hi - lo) * gc, line + lo * channels);
+            } else {
+                for (x = lo; x < hi; ++x) put(c, at + x * gc, gc, line + x * channels);
+            }
+            put(c, at + hi * gc, (p->filter_width - hi) * gc, 0);
+        }
+    }
+    {
+        const int32_t *from_word = c->stage + 1;
+        int32_t *const to_end = to + 4 * words;
+        uint32_t even, odd;
+        for (; to < to_end; to += 4) {
+            word = (uint32_t)*from_word++;
+            __asm__("sxtb16 %0, %1" : "=r"(even) : "r"(word));
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(odd) : "r"(word));
+            to[0] = (int32_t)even;
+            to[1] = (int32_t)odd;
+        }
+        word = load_word((const int8_t *)c->stage + length) & (~0u << (8 * overlap));
+        __asm__("sxtb16 %0, %1" : "=r"(even) : "r"(word));
+        __asm__("sxtb16 %0, %1, ror #8" : "=r"(odd) : "r"(word));
+        to[0] = (int32_t)even;
+        to[1] = (int32_t)odd;
+    }
+}
+
+/* Position t of the sequence (batch, output pixel, position in its pooling window). */
+static void entry_at(dsp_conv *c, int32_t t, dsp_entry *e)
+{
+    const pocket_conv2d_params *p = c->p;
+    const int32_t in_window = t % c->window, pixel = t / c->window;
+    const int32_t out_x = pixel % c->out_width, rest = pixel / c->out_width;
+    const int32_t out_y = rest % c->out_height, batch = rest / c->out_height;
+    int32_t conv_y = out_y, conv_x = out_x;
+    if (p->pool.kind != POCKET_POOL_NONE) {
+        conv_y = out_y * p->pool.stride_height + in_window / p->pool.filter_width;
+        conv_x = out_x * p->pool.stride_width + in_window % p->pool.filter_width;
+    }
+    e->input = c->input + batch * p->input_height * p->input_width * p->input_channels +
+               c->group_base;
+    e->in_y = conv_y * p->stride_height - p->pad_top;
+    e->in_x = conv_x * p->stride_width - p->pad_left;
+    e->first = in_window == 0;
+    e->last = in_window == c->window - 1;
+    e->out = c->output + pixel * p->output_channels + c->first;
+}
+
+static void fill(dsp_conv *c, int pair)
+{
+    im2col(c, &c->entry[0], 0);
+    if (pair) im2col(c, &c->entry[1], 1);
+}
+
+__attribute__((noinline)) static int32_t requantize(const dsp_conv *c, int32_t acc, int32_t channel)
+{
+    const pocket_conv2d_params *p = c->p;
+    return pocket_dsp_requantize(acc, p->output_multiplier[channel], p->output_shift[channel],
+                                 p->output_zero_point, p->act_min, p->act_max);
+}
+
+/* Block channel j at entry `slot`: acc into the pooled value; the output when the window ends. */
+static void take_avg(dsp_conv *c, int32_t j, const dsp_entry *e, int32_t acc)
+{
+    int32_t *pooled = &c->pooled[j];
+    acc = requantize(c, acc, c->first + j);
+    *pooled = e->first ? acc : *pooled + acc;
+    if (e->last) e->out[j] = (int8_t)pocket_round_div_s32(*pooled, c->window);
+}
+
+/* The block's channels at the current pair of positions. */
+static void run_channels(dsp_conv *c, int pair)
+{
+    const int chunked = c->k > POCKET_DSP_K_MAX;
+    const int avg = c->p->pool.kind == POCKET_POOL_AVG;
+    int32_t j;
+    int8_t local[2][8];
+    for (j = 0; j < c->count; j += 2) {
+        const int32_t j1 = j + 1 < c->count ? j + 1 : j; /* odd count: the last twice */
+        const int8_t *w0 = c->filter + (c->first + j) * c->k;
+        const int8_t *w1 = c->filter + (c->first + j1) * c->k;
+        int32_t k;
+        if (c->k < 4) { /* the last word would start before the filter */
+            memcpy(&local[0][4], w0, (uint32_t)c->k);
+            memcpy(&local[1][4], w1, (uint32_t)c->k);
+            w0 = &local[0][4];
+            w1 = &local[1][4];
+        }
+        c->job.acc[0] = c->job.acc[2] = c->base[j];
+        c->job.acc[1] = c->job.acc[3] = c->base[j1];
+        for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
+            const int32_t length = (c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k
+                                                 ? c->k0 + POCKET_DSP_K_MAX
+                                                 : c->k) - c->k0;
+            if (chunked) fill(c, pair);
+            c->job.buffer = c->buffer;
+            c->job.w0 = w0 + c->k0;
+            c->job.w1 = w1 + c->k0;
+            c->job.words = (length - 1) / 4;
+            c->job.last_offset = length - 4 - 4 * c->job.words;
+            dsp_dot(&c->job);
+        }
+        for (k = 0; k < 4; ++k) {
+            const int32_t jj = (k & 1) ? j1 : j;
+            const dsp_entry *const e = &c->entry[k >> 1];
+            int32_t acc = c->job.acc[k];
+            if ((k & 1) && j1 == j) continue;
+            if (k == 2 && !pair) break;
+            if (avg) {
+                take_avg(c, jj, e, acc);
+                continue;
+            }
+            /* Max (or no) pooling on the accumulators. */
+            if (!e->first && c->pooled[jj] > acc) acc = c->pooled[jj];
+            c->pooled[jj] = acc;
+            if (e->last) e->out[jj] = (int8_t)requantize(c, acc, c->first + jj);
         }
     }
 }
 
-/* Fills block->base: bias[c] - input_zero_point * sum of filter c, modulo 2^32. */
-static void block_bases(dsp_block *block)
+/* Fills c->base: bias[c] - input_zero_point * sum of filter c, modulo 2^32. */
+static void bases(dsp_conv *c)
 {
-    int32_t j, k;
-    if (block->per_position) return;
-    for (j = 0; j < block->count; ++j) {
-        const int32_t channel = block->first + j;
-        const int8_t *weights = block->filter + channel * block->filter_size;
+    int32_t j, i;
+    for (j = 0; j < c->count; ++j) {
+        const int32_t channel = c->first + j;
+        const int8_t *weights = c->filter + channel * c->k;
         int32_t sum = 0;
-        for (k = 0; k < block->filter_size; ++k) sum += weights[k];
-        block->base[j] = (int32_t)((uint32_t)(block->bias != 0 ? block->bias[channel] : 0) -
-                                   (uint32_t)block->params->input_zero_point * (uint32_t)sum);
+        for (i = 0; i < c->k; ++i) sum += weights[i];
+        c->base[j] = (int32_t)((uint32_t)(c->bias != 0 ? c->bias[channel] : 0) -
+                               (uint32_t)c->p->input_zero_point * (uint32_t)sum);
     }
 }
 
-static void store_block(const dsp_block *block, int8_t *output_pixel, const int32_t *values)
+static void run_block(dsp_conv *c)
 {
-    int32_t j;
-    for (j = 0; j < block->count; ++j) output_pixel[block->first + j] = (int8_t)values[j];
+    const int32_t total = c->p->batches * c->out_height * c->out_width * c->window;
+    int32_t t;
+    bases(c);
+    for (t = 0; t < total; t += 2) {
+        const int pair = t + 1 < total;
+        entry_at(c, t, &c->entry[0]);
+        if (pair) entry_at(c, t + 1, &c->entry[1]);
+        if (c->k <= POCKET_DSP_K_MAX) {
+            c->k0 = 0;
+            c->k1 = c->k;
+            fill(c, pair);
+        }
+        run_channels(c, pair);
+    }
 }
 
 pocket_status pocket_conv2d_s8(const pocket_conv2d_params *params, const int8_t *input,
                                const int8_t *filter, const int32_t *bias, int8_t *output,
                                void *scratch)
 {
-    int32_t output_height = 0, output_width = 0;
-    int32_t batch, out_y, out_x, j;
+    dsp_conv c;
+    int32_t per_group, group_end;
     pocket_status status;
-    dsp_block block;
-    int32_t result_a[POCKET_DSP_BLOCK], result_b[POCKET_DSP_BLOCK], pooled[POCKET_DSP_BLOCK];
-    static const int32_t tail_masks[4] = {0, -16777216, -65536, -256}; /* 0, 0xFF000000, ... */
     (void)scratch;
 
     if (input == 0 || filter == 0 || output == 0) return POCKET_ERR_NULL_POINTER;
     status = pocket_conv2d_s8_check(params, bias);
     if (status != POCKET_OK) return status;
-    status = pocket_conv2d_output_shape(params, &output_height, &output_width);
+    status = pocket_conv2d_output_shape(params, &c.out_height, &c.out_width);
     if (status != POCKET_OK) return status;
-
-    block.params = params;
-    block.input = input;
-    block.filter = filter;
-    block.bias = bias;
-    block.window.rows = params->filter_height;
-    block.window.row_bytes = params->filter_width * (params->input_channels / params->groups);
-    block.window.words = block.window.row_bytes / 4;
-    block.window.word_bytes = 4 * block.window.words;
-    block.window.tail_bytes = block.window.row_bytes - block.window.word_bytes;
-    block.window.tail_offset = block.window.tail_bytes - 4;
-    block.window.skip = params->input_width * params->input_channels - block.window.word_bytes;
-    block.window.tail_mask = tail_masks[block.window.tail_bytes];
-    block.per_position = params->groups != 1 || block.window.row_bytes < 4;
-    block.filter_size = params->filter_height * block.window.row_bytes;
-
-    for (block.first = 0; block.first < params->output_channels;
-         block.first += POCKET_DSP_BLOCK) {
-        block.count = params->output_channels - block.first;
-        if (block.count > POCKET_DSP_BLOCK) block.count = POCKET_DSP_BLOCK;
-        block_bases(&block);
-        for (batch = 0; batch < params->batches; ++batch) {
-            for (out_y = 0; out_y < output_height; ++out_y) {
-                int8_t *const output_row =
-                    output + (batch * output_height + out_y) * output_width * params->output_channels;
-                if (params->pool.kind == POCKET_POOL_NONE) {
-                    /* Two neighbouring output pixels per pass. */
-                    for (out_x = 0; out_x < output_width; out_x += 2) {
-                        const int pair = out_x + 1 < output_width;
-                        conv_positions(&block, batch, out_y, out_x, out_y, out_x + 1, pair,
-                                       result_a, result_b);
-                        store_block(&block, output_row + out_x * params->output_channels, result_a);
-                        if (pair) {
-                            store_block(&block, output_row + (out_x + 1) * params->output_channels,
-                                        result_b);
-                        }
-                    }
-                    continue;
-                }
-                /* Fused pooling: the window's conv positions two at a time, in raster order. */
-                for (out_x = 0; out_x < output_width; ++out_x) {
-                    const pocket_fused_pool *pool = &params->pool;
-                    const int is_avg = pool->kind == POCKET_POOL_AVG;
-                    const int32_t positions = pool->filter_height * pool->filter_width;
-                    const int32_t top = out_y * pool->stride_height;
-                    const int32_t left = out_x * pool->stride_width;
-                    int32_t position;
-                    for (j = 0; j < block.count; ++j) pooled[j] = is_avg ? 0 : INT8_MIN;
-                    for (position = 0; position < positions; position += 2) {
-                        const int pair = position + 1 < positions;
-                        const int32_t next = pair ? position + 1 : position;
-                        conv_positions(&block, batch, top + position / pool->filter_width,
-                                       left + position % pool->filter_width,
-                                       top + next / pool->filter_width,
-                                       left + next % pool->filter_width, pair, result_a, result_b);
-                        for (j = 0; j < block.count; ++j) {
-                            if (is_avg) {
-                                pooled[j] += result_a[j] + (pair ? result_b[j] : 0);
-                            } else {
-                                if (result_a[j] > pooled[j]) pooled[j] = result_a[j];
-                                if (pair && result_b[j] > pooled[j]) pooled[j] = result_b[j];
-                            }
-                        }
-                    }
-                    if (is_avg) {
-                        for (j = 0; j < block.count; ++j) {
-                            pooled[j] = pocket_round_div_s32(pooled[j], positions);
-                        }
-                    }
-                    store_block(&block, output_row + out_x * params->output_channels, pooled);
-                }
-            }
-        }
+    c.p = params;
+    c.input = input;
+    c.filter = filter;
+    c.bias = bias;
+    c.output = output;
+    c.group_channels = params->input_channels / params->groups;
+    c.row_bytes = params->filter_width * c.group_channels;
+    c.k = params->filter_height * c.row_bytes;
+    c.window = params->pool.kind == POCKET_POOL_NONE
+                   ? 1
+                   : params->pool.filter_height * params->pool.filter_width;
+    c.stage[0] = 0; /* read, masked, by the last word of a chunk under 4 bytes */
+    per_group = params->output_channels / params->groups;
+    for (c.first = 0; c.first < params->output_channels; c.first += c.count) {
+        group_end = (c.first / per_group + 1) * per_group;
+        c.count = group_end - c.first;
+        if (c.count > POCKET_DSP_BLOCK) c.count = POCKET_DSP_BLOCK;
+        c.group_base = (c.first / per_group) * c.group_channels;
+        run_block(&c);
     }
     return POCKET_OK;
 }
