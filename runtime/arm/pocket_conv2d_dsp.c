@@ -209,8 +209,17 @@ static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
             } else {
                 const int8_t *f = from;
                 int8_t *s = stage;
-                for (; f < row_end; f += 4, s += 4) memcpy(s, f, 4);
-                memcpy(stage + row_bytes - 4, row_end, 4);
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldr %[w], [%[f]], #4\n\t"
+                    "str %[w], [%[s]], #4\n\t"
+                    "cmp %[f], %[end]\n\t"
+                    "blo 1b\n\t"
+                    "ldr %[w], [%[end]]\n\t"
+                    "str %[w], [%[last]]"
+                    : [f] "+r"(f), [s] "+r"(s), [w] "=&r"(word)
+                    : [end] "r"(row_end), [last] "r"(stage + row_bytes - 4)
+                    : "cc", "memory");
             }
             stage += row_bytes;
             from += p->input_width * channels;
@@ -242,12 +251,19 @@ static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
         const int32_t *from_word = c->stage + 1;
         int32_t *const to_end = to + 4 * words;
         uint32_t even, odd;
-        for (; to < to_end; to += 4) {
-            word = (uint32_t)*from_word++;
-            __asm__("sxtb16 %0, %1" : "=r"(even) : "r"(word));
-            __asm__("sxtb16 %0, %1, ror #8" : "=r"(odd) : "r"(word));
-            to[0] = (int32_t)even;
-            to[1] = (int32_t)odd;
+        if (to < to_end) {
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[w], [%[f]], #4\n\t"
+                "sxtb16 %[e], %[w]\n\t"
+                "sxtb16 %[o], %[w], ror #8\n\t"
+                "strd %[e], %[o], [%[t]], #16\n\t"
+                "cmp %[t], %[end]\n\t"
+                "bne 1b"
+                : [f] "+r"(from_word), [t] "+r"(to), [w] "=&r"(word), [e] "=&r"(even),
+                  [o] "=&r"(odd)
+                : [end] "r"(to_end)
+                : "cc", "memory");
         }
         word = load_word((const int8_t *)c->stage + length) & (~0u << (8 * overlap));
         __asm__("sxtb16 %0, %1" : "=r"(even) : "r"(word));
@@ -300,6 +316,24 @@ static void take_avg(dsp_conv *c, int32_t j, const dsp_entry *e, int32_t acc)
     if (e->last) e->out[j] = (int8_t)pocket_round_div_s32(*pooled, c->window);
 }
 
+/* Max (or no) pooling on the accumulators of block channels j and j1 (j1 == j: the same
+ * accumulator twice) at one entry; one requantization per window. */
+static void take_max(dsp_conv *c, int32_t j, int32_t j1, const dsp_entry *e, int32_t a0,
+                     int32_t a1)
+{
+    int32_t *const pooled = c->pooled;
+    if (!e->first) {
+        if (pooled[j] > a0) a0 = pooled[j];
+        if (pooled[j1] > a1) a1 = pooled[j1];
+    }
+    pooled[j] = a0;
+    pooled[j1] = a1;
+    if (e->last) {
+        e->out[j] = (int8_t)requantize(c, a0, c->first + j);
+        e->out[j1] = (int8_t)requantize(c, a1, c->first + j1);
+    }
+}
+
 /* The block's channels at the current pair of positions. */
 static void run_channels(dsp_conv *c, int pair)
 {
@@ -332,20 +366,15 @@ static void run_channels(dsp_conv *c, int pair)
             c->job.last_offset = length - 4 - 4 * c->job.words;
             dsp_dot(&c->job);
         }
-        for (k = 0; k < 4; ++k) {
-            const int32_t jj = (k & 1) ? j1 : j;
-            const dsp_entry *const e = &c->entry[k >> 1];
-            int32_t acc = c->job.acc[k];
-            if ((k & 1) && j1 == j) continue;
-            if (k == 2 && !pair) break;
-            if (avg) {
-                take_avg(c, jj, e, acc);
-                continue;
+        if (avg) {
+            for (k = 0; k < 4; ++k) {
+                if ((k & 1) && j1 == j) continue;
+                if (k == 2 && !pair) break;
+                take_avg(c, (k & 1) ? j1 : j, &c->entry[k >> 1], c->job.acc[k]);
             }
-            /* Max (or no) pooling on the accumulators. */
-            if (!e->first && c->pooled[jj] > acc) acc = c->pooled[jj];
-            c->pooled[jj] = acc;
-            if (e->last) e->out[jj] = (int8_t)requantize(c, acc, c->first + jj);
+        } else {
+            take_max(c, j, j1, &c->entry[0], c->job.acc[0], c->job.acc[1]);
+            if (pair) take_max(c, j, j1, &c->entry[1], c->job.acc[2], c->job.acc[3]);
         }
     }
 }
