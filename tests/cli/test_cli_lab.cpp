@@ -3,6 +3,8 @@
 // --resume, an interrupted run, a missing dataset, --help.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -113,6 +115,68 @@ void check_agreement(const std::string& dir, const json& r) {
   EXPECT_EQ(r["footprint"]["float_parameter_bytes"], qz["footprint"]["float_total_bytes"]);
 }
 
+// Every number and string of a JSON value.
+void collect(const json& j, std::vector<double>& numbers, std::vector<std::string>& strings) {
+  if (j.is_number()) {
+    numbers.push_back(j.get<double>());
+    numbers.push_back(-j.get<double>());
+  } else if (j.is_string()) {
+    strings.push_back(j.get<std::string>());
+  } else if (j.is_structured()) {
+    for (const auto& v : j) collect(v, numbers, strings);
+  }
+}
+
+// Every number in a table cell of report.md is one of results.json's numbers, as printed (to the
+// precision it shows), unless the cell is text taken from results.json itself (a setting's name,
+// a command line). Returns the cells that fail.
+std::vector<std::string> numbers_not_in_results(const std::string& md, const json& results) {
+  std::vector<double> numbers;
+  std::vector<std::string> strings;
+  collect(results, numbers, strings);
+  std::sort(numbers.begin(), numbers.end());
+  const auto in_strings = [&](const std::string& cell) {
+    for (const std::string& s : strings) {
+      if (s.find(cell) != std::string::npos) return true;
+    }
+    return false;
+  };
+  const std::regex token(R"((^|[^A-Za-z0-9_.\\])(-?[0-9]+(\.[0-9]+)?(e[-+][0-9]+)?))");
+  std::vector<std::string> bad;
+  std::istringstream lines(md);
+  std::string line;
+  bool header = false;
+  while (std::getline(lines, line)) {
+    if (line.rfind("| ", 0) != 0) {
+      header = true;  // the next table row is a header
+      continue;
+    }
+    if (header || line.rfind("| ---", 0) == 0) {
+      header = false;
+      continue;
+    }
+    std::string cell;
+    std::istringstream cells(line.substr(1));
+    while (std::getline(cells, cell, '|')) {
+      std::string text = std::regex_replace(cell, std::regex(R"(\\(.))"), "$1");  // Markdown escapes
+      text = std::regex_replace(text, std::regex("^ +| +$|`"), "");
+      if (text.empty() || in_strings(text)) continue;
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), token); it != std::sregex_iterator(); ++it) {
+        const std::string t = (*it)[2].str();
+        const double v = std::stod(t);
+        // Half a unit of the last printed digit.
+        const size_t dot = t.find('.'), e = t.find('e');
+        const int decimals = dot == std::string::npos ? 0 : static_cast<int>((e == std::string::npos ? t.size() : e) - dot - 1);
+        const int exponent = e == std::string::npos ? 0 : std::stoi(t.substr(e + 1));
+        const double tol = 0.5000001 * std::pow(10.0, exponent - decimals) + 1e-12 * std::fabs(v);
+        const auto lo = std::lower_bound(numbers.begin(), numbers.end(), v - tol);
+        if (lo == numbers.end() || *lo > v + tol) bad.push_back(t + " in `" + text + "` (" + line.substr(0, 60) + ")");
+      }
+    }
+  }
+  return bad;
+}
+
 // The HTML report: well-formed, every figure an inline <svg> with content, nothing loaded from
 // anywhere (no src=, no link/script/img/iframe, no href but in-page anchors, no url() or @import).
 void check_html(const std::string& html, size_t expected_figures) {
@@ -197,6 +261,11 @@ TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
   }
   EXPECT_NE(md.find(fmt_percent(r["float_eval"]["accuracy"].get<double>())), std::string::npos);
   EXPECT_NE(md.find(std::to_string(r["layers"][0]["multiplier"][0].get<int64_t>())), std::string::npos);
+  // Every number of the report's tables is one of results.json's.
+  const auto strays = numbers_not_in_results(md, r);
+  EXPECT_TRUE(strays.empty()) << strays.size() << " numbers of report.md not in results.json, e.g. " << strays.front();
+  // ... and the check sees a number that is not there.
+  EXPECT_EQ(numbers_not_in_results("x\n| a | b |\n| --- | --- |\n| conv1 | 12345.678 |\n", r).size(), 1u);
   const std::regex figure_ref(R"(\]\((figures/[a-z0-9_-]+\.svg)\))");
   size_t figures = 0;
   for (auto it = std::sregex_iterator(md.begin(), md.end(), figure_ref); it != std::sregex_iterator(); ++it) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -262,16 +263,50 @@ Result<Model> obtain_model(const LabOptions& o, const Settings& s, const Dataset
 
 json act_json(const engine::ActQuant& q) { return {{"scale", q.scale}, {"zero_point", q.zero_point}}; }
 
-// Per integer layer with weights: every constant of the requantization (what model.h holds).
-json layer_constants(const engine::Plan& plan) {
+// The lab's hand-derived scales from the statistics: weights max|w| / 127 of the whole tensor,
+// activations (max - min) / 255 of the plain [min, max] range (widened to contain 0); NaN if unknown.
+struct HandScales {
+  std::map<std::string, double> weight_by_node;  // the Conv/Linear node's weight
+  std::map<std::string, double> activation;      // by value name
+};
+
+HandScales hand_scales(const std::vector<WeightStats>& weights, const ActivationReport& acts) {
+  HandScales h;
+  for (const WeightStats& w : weights) {
+    if (w.role == "weight") h.weight_by_node[w.node] = std::max(std::fabs(w.all.summary.min), std::fabs(w.all.summary.max)) / 127.0;
+  }
+  for (const ActivationStats& a : acts.values) {
+    h.activation[a.name] = (std::max(0.0, a.summary.max) - std::min(0.0, a.summary.min)) / 255.0;
+  }
+  return h;
+}
+
+double lookup(const std::map<std::string, double>& m, const std::string& key) {
+  const auto it = m.find(key);
+  return it == m.end() ? std::nan("") : it->second;
+}
+
+// JSON has no NaN: an unknown number is null.
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// Per integer layer with weights: every constant of the requantization (what model.h holds), and
+// the hand-derived scales they differ from.
+json layer_constants(const engine::Plan& plan, const HandScales& hand) {
   json layers = json::array();
   for (size_t i = 0; i < plan.layers().size(); ++i) {
     const engine::Layer& l = plan.layers()[i];
     if (l.kind != engine::LayerKind::Conv2d && l.kind != engine::LayerKind::FullyConnected) continue;
     json effective = json::array();
+    double worst = 0.0;  // the largest relative error of MULTIPLIER * 2^-(31 + SHIFT) against OUT_SCALE
     for (size_t c = 0; c < l.multiplier.size(); ++c) {
-      effective.push_back(static_cast<double>(l.multiplier[c]) * std::ldexp(1.0, -(31 + l.shift[c])));
+      const double e = static_cast<double>(l.multiplier[c]) * std::ldexp(1.0, -(31 + l.shift[c]));
+      effective.push_back(e);
+      if (l.real_multiplier[c] != 0.0) worst = std::max(worst, std::fabs(e - l.real_multiplier[c]) / l.real_multiplier[c]);
     }
+    const std::string in_name = plan.tensors()[static_cast<size_t>(l.inputs[0])].name;
+    const std::string out_name = plan.tensors()[static_cast<size_t>(l.output)].name;
+    const double hw = lookup(hand.weight_by_node, l.name), hin = lookup(hand.activation, in_name),
+                 hout = lookup(hand.activation, out_name);
     std::string nodes;
     for (const std::string& n : l.nodes) nodes += (nodes.empty() ? "" : ", ") + n;
     layers.push_back({{"index", i},
@@ -279,14 +314,19 @@ json layer_constants(const engine::Plan& plan) {
                       {"kind", engine::layer_kind_name(l.kind)},
                       {"nodes", nodes},
                       {"input", act_json(plan.tensors()[static_cast<size_t>(l.inputs[0])].quant)},
-                      {"input_tensor", plan.tensors()[static_cast<size_t>(l.inputs[0])].name},
+                      {"input_tensor", in_name},
                       {"output", act_json(plan.tensors()[static_cast<size_t>(l.output)].quant)},
-                      {"output_tensor", plan.tensors()[static_cast<size_t>(l.output)].name},
+                      {"output_tensor", out_name},
                       {"weight_scale", l.weight_scale},
                       {"out_scale", l.real_multiplier},
                       {"multiplier", l.multiplier},
                       {"shift", l.shift},
                       {"effective_out_scale", effective},
+                      {"out_scale_max_relative_error", worst},
+                      {"hand", {{"weight_scale", number(hw)},
+                                {"input_scale", number(hin)},
+                                {"output_scale", number(hout)},
+                                {"out_scale", number(hw * hin / hout)}}},
                       {"act_min", l.act_min},
                       {"act_max", l.act_max},
                       {"has_bias", !l.bias.empty()},
@@ -373,7 +413,9 @@ Result<json> calibration_experiment(const std::string& name, const std::string& 
     scales.push_back({{"layer", l.name}, {"scale", q.scale}, {"zero_point", q.zero_point}});
   }
   const engine::ActQuant& in = plan->input().quant;
+  const auto classes = std::count_if(cal.per_class.begin(), cal.per_class.end(), [](int64_t n) { return n > 0; });
   return json{{"name", name},
+              {"classes", classes},
               {"how", how},
               {"description", cal.description},
               {"images", cal.images},
@@ -603,13 +645,16 @@ Result<json> run(const LabOptions& o) {
                                            {"seed", s.calib_seed}, {"split", "train"}}},
                           {"activations", qmodel_summary_json(*qmodel)["activations"]}};
   results["graph"] = graph_json(model->graph, *prepared, *plan);
-  results["layers"] = layer_constants(*plan);
+  results["layers"] = layer_constants(*plan, hand_scales(weights, *acts));
   stages.end(fmt::format("{} ({} integer layers)", pqm, plan->layers().size()));
 
   // 8. Calibration experiments.
   stages.begin("calibration experiments");
   auto experiments = calibration_experiments(*prepared, *config, *cal, *train_set, test, base->predictions, s, stages);
   if (!experiments) return Error{experiments.message()};
+  for (json& e : *experiments) {
+    e["change_points"] = e["int8_accuracy"].get<double>() - (*experiments)[0]["int8_accuracy"].get<double>();
+  }
   results["calibration_experiments"] = *experiments;
   stages.end(fmt::format("{} calibration sets", experiments->size()));
 
@@ -665,6 +710,12 @@ Result<json> run(const LabOptions& o) {
   auto devices = run_devices(*qmodel, *plan, test, dev);
   if (!devices) return Error{devices.message()};
   results["codegen"] = *devices;
+  if (json& count = results["codegen"]["cortex-m4"]; count.contains("count")) {
+    const json& v = count["count"]["values"];
+    if (v.contains("inference") && v.contains("macs") && v["macs"].get<double>() > 0) {
+      count["instructions_per_mac"] = v["inference"].get<double>() / v["macs"].get<double>();
+    }
+  }
   stages.end("done");
 
   // 12. The report.

@@ -294,8 +294,10 @@ void graph_section(Document& d, const json& r) {
     rows.push_back({str(l["name"]), join(l["ops"], "+") + " (" + join(l["nodes"], ", ") + ")", str(l["kernel"]), shape(l["input_shape"]) + " -> " + shape(l["input_stored_shape"]),
                     shape(l["output_shape"]) + " -> " + shape(l["output_stored_shape"])});
   }
-  d.paragraph("After compilation for the integer engine: activations NHWC, weights OHWI (what MCU kernels expect), "
-              "converted once; the fused layers:");
+  d.paragraph("After compilation for the integer engine, layouts are converted once: activations NCHW -> NHWC, "
+              "convolution weights OIHW -> OHWI (what MCU kernel libraries expect), and a Linear that reads a flattened "
+              "NHWC tensor has its weight columns permuted from (c, y, x) to (y, x, c) order. The integer layers and the "
+              "float nodes fused into each:");
   d.table({"integer layer", "fused float nodes", "kernel", "input NCHW -> stored NHWC", "output NCHW -> stored"}, rows);
   d.preformatted(str(g["plan"]));
 }
@@ -318,12 +320,9 @@ void calibration_section(Document& d, const json& r) {
   bars.y_label = "top-1 accuracy (%)";
   bars.unit = "%";
   report::Series acc{"int8 top-1", {}, {}};
-  const double reference = ex.empty() ? 0.0 : ex[0]["int8_accuracy"].get<double>();
   for (const json& e : ex) {
-    int classes_used = 0;
-    for (const json& n : e["per_class"]) classes_used += n.get<int64_t>() > 0 ? 1 : 0;
-    rows.push_back({str(e["name"]), integer(e["images"]), std::to_string(classes_used), str(e["how"]), pct(e["int8_accuracy"]),
-                    num(e["int8_accuracy"].get<double>() - reference, 3), pct(e["agreement_with_float"])});
+    rows.push_back({str(e["name"]), integer(e["images"]), integer(e["classes"]), str(e["how"]), pct(e["int8_accuracy"]),
+                    num(e["change_points"], 3), pct(e["agreement_with_float"])});
     bars.categories.push_back(str(e["name"]));
     acc.y.push_back(e["int8_accuracy"].get<double>());
   }
@@ -366,35 +365,16 @@ void constants_section(Document& d, const json& r) {
   d.table({"layer", "INPUT_ZERO_POINT", "OUTPUT_ZERO_POINT", "ACT_MIN, ACT_MAX", "OUT_SCALE (all channels)", "MULTIPLIER[0]",
            "SHIFT[0]"},
           rows);
-  // Hand-derived: the lab's way, from the statistics of sections 2 and 4: per-tensor max|w| / 127 and an activation scale
-  // (max - min) / 255 of the plain min/max range.
-  std::map<std::string, const json*> weight_by_node, act_by_name;
-  for (const json& w : r["weights"]) {
-    if (w["role"] == "weight") weight_by_node[str(w["node"])] = &w;
-  }
-  for (const json& a : r["activations"]["values"]) act_by_name[str(a["name"])] = &a;
   std::vector<std::vector<std::string>> cmp;
   for (const json& l : layers) {
-    const auto w = weight_by_node.find(str(l["name"]));
-    const auto a = act_by_name.find(str(l["output_tensor"]));
-    std::string hand_w = "n/a", hand_out = "n/a";
-    if (w != weight_by_node.end()) {
-      const double m = std::max(std::fabs((*w->second)["min"].get<double>()), std::fabs((*w->second)["max"].get<double>()));
-      hand_w = report::format_number(m / 127.0, 5);
-    }
-    if (a != act_by_name.end()) {
-      const double lo = std::min(0.0, (*a->second)["min"].get<double>()), hi = std::max(0.0, (*a->second)["max"].get<double>());
-      hand_out = report::format_number((hi - lo) / 255.0, 5);
-    }
-    const auto ws = l["weight_scale"].get<std::vector<double>>();
-    const auto [wlo, whi] = std::minmax_element(ws.begin(), ws.end());
-    double worst = 0.0;
-    for (size_t c = 0; c < l["out_scale"].size(); ++c) {
-      const double exact = l["out_scale"][c].get<double>();
-      if (exact != 0.0) worst = std::max(worst, std::fabs(l["effective_out_scale"][c].get<double>() - exact) / exact);
-    }
-    cmp.push_back({str(l["name"]), hand_w, report::format_number(*wlo, 5) + " .. " + report::format_number(*whi, 5), hand_out,
-                   num(l["output"]["scale"]), report::format_number(worst, 3)});
+    const auto range = [&](const char* key) {
+      const auto v = l[key].get<std::vector<double>>();
+      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+      return report::format_number(*lo, 5) + " .. " + report::format_number(*hi, 5);
+    };
+    const json& h = l["hand"];
+    cmp.push_back({str(l["name"]), num(h["weight_scale"]), range("weight_scale"), num(h["output_scale"]), num(l["output"]["scale"]),
+                   num(h["out_scale"]), range("out_scale"), num(l["out_scale_max_relative_error"], 3)});
   }
   d.paragraph("Hand-derived scales use the statistics above the way the lab does (weights: max|w| / 127 of the whole tensor; "
               "output: (max - min) / 255 of the min/max range over the calibration set). The generated constants differ "
@@ -404,7 +384,7 @@ void constants_section(Document& d, const json& r) {
               "OUT_SCALE = s_in * s_w / s_out is stored as MULTIPLIER * 2^-(31 + SHIFT), a 31-bit mantissa, so the scale "
               "that runs differs from the real one by the relative error in the last column.");
   d.table({"layer", "hand s_w (per tensor)", "generated s_w[c]", "hand s_out (min/max)", "generated s_out",
-           "OUT_SCALE rounding (max relative)"},
+           "hand M = s_w s_in / s_out", "generated OUT_SCALE[c]", "OUT_SCALE rounding (max relative)"},
           cmp);
   const json& defines = r["codegen"]["model_h_defines"];
   if (defines.is_array() && !defines.empty()) {
@@ -535,12 +515,9 @@ void device_section(Document& d, const json& r) {
     if (t.contains("run")) d.preformatted(str(t["run"]["output_tail"]));
     if (t.contains("count") && !t["count"]["values"].empty()) {
       const json& v = t["count"]["values"];
-      const double per_mac = v.contains("macs") && v["macs"].get<double>() > 0
-                                 ? v["inference"].get<double>() / v["macs"].get<double>()
-                                 : 0.0;
       d.paragraph(fmt::format("Instructions per inference on the Cortex-M4 (QEMU TCG plugin, exact): {} for {} MACs, {} "
                               "instructions per MAC.",
-                              integer(v["inference"]), integer(v["macs"]), report::format_number(per_mac, 4)));
+                              integer(v["inference"]), integer(v["macs"]), num(t["instructions_per_mac"], 4)));
       std::vector<std::vector<std::string>> layers;
       for (const json& l : r["layers"]) {
         const std::string n = str(l["name"]);
