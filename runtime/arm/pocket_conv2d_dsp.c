@@ -316,6 +316,13 @@ static void take_avg(dsp_conv *c, int32_t j, const dsp_entry *e, int32_t acc)
     if (e->last) e->out[j] = (int8_t)pocket_round_div_s32(*pooled, c->window);
 }
 
+/* The kernel's word counts for a chunk of `length` window elements. */
+static void set_chunk(dsp_job *job, int32_t length)
+{
+    job->words = (length - 1) / 4;
+    job->last_offset = length - 4 - 4 * job->words;
+}
+
 /* Max (or no) pooling on the accumulators of block channels j and j1 (j1 == j: the same
  * accumulator twice) at one entry; one requantization per window. */
 static void take_max(dsp_conv *c, int32_t j, int32_t j1, const dsp_entry *e, int32_t a0,
@@ -354,17 +361,19 @@ static void run_channels(dsp_conv *c, int pair)
         }
         c->job.acc[0] = c->job.acc[2] = c->base[j];
         c->job.acc[1] = c->job.acc[3] = c->base[j1];
-        for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
-            const int32_t length = (c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k
-                                                 ? c->k0 + POCKET_DSP_K_MAX
-                                                 : c->k) - c->k0;
-            if (chunked) fill(c, pair);
-            c->job.buffer = c->buffer;
-            c->job.w0 = w0 + c->k0;
-            c->job.w1 = w1 + c->k0;
-            c->job.words = (length - 1) / 4;
-            c->job.last_offset = length - 4 - 4 * c->job.words;
+        if (!chunked) { /* one chunk: buffer, words and last_offset set by run_block */
+            c->job.w0 = w0;
+            c->job.w1 = w1;
             dsp_dot(&c->job);
+        } else {
+            for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
+                c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k ? c->k0 + POCKET_DSP_K_MAX : c->k;
+                fill(c, pair);
+                set_chunk(&c->job, c->k1 - c->k0);
+                c->job.w0 = w0 + c->k0;
+                c->job.w1 = w1 + c->k0;
+                dsp_dot(&c->job);
+            }
         }
         if (avg) {
             for (k = 0; k < 4; ++k) {
@@ -398,6 +407,8 @@ static void run_block(dsp_conv *c)
     const int32_t total = c->p->batches * c->out_height * c->out_width * c->window;
     int32_t t;
     bases(c);
+    c->job.buffer = c->buffer;
+    set_chunk(&c->job, c->k); /* used when the window is one chunk */
     for (t = 0; t < total; t += 2) {
         const int pair = t + 1 < total;
         entry_at(c, t, &c->entry[0]);
