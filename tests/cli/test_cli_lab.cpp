@@ -284,9 +284,16 @@ TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
 
   // --resume: the finished training is reused (same model file), the rest runs again.
   const std::string sha = r["model"]["sha256"];
-  ASSERT_EQ(pocket_cli("lab --quick --resume --out " + quoted(dir), &out), 0) << out;
-  EXPECT_NE(out.find("reused the finished training"), std::string::npos) << out;
+  const std::string err = test::temp_path("resume.err");
+  // Braces: stderr of the run goes to `err`, stdout (the JSON) alone to `out`.
+  ASSERT_EQ(test::run_command("{ POCKET_DATA=" + quoted(test::data_dir()) + " " + quoted(test::cli_path()) +
+                                  " lab --quick --resume --json --out " + quoted(dir) + " 2>" + quoted(err) + "; }",
+                              &out),
+            0)
+      << read_text(err);
+  EXPECT_NE(read_text(err).find("reused the finished training"), std::string::npos) << read_text(err);
   const json again = read_json(dir + "/results.json");
+  EXPECT_EQ(json::parse(out, nullptr, false), again);  // --json: results.json on stdout, nothing else
   EXPECT_EQ(again["training"]["source"], "resumed");
   EXPECT_EQ(again["model"]["sha256"], sha);
   EXPECT_EQ(again["training"]["final_train_accuracy"], r["training"]["final_train_accuracy"]);
@@ -314,6 +321,40 @@ TEST(CliLab, InterruptedRunLeavesNoReport) {
   size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) files += entry.is_regular_file() ? 1 : 0;
   EXPECT_EQ(files, 0u) << "a killed run left files in " << dir;
+}
+
+TEST(CliLab, MissingCortexM4ToolsAreReportedNotRun) {
+  // A PATH with every program of /usr/bin and /bin except the Cortex-M4 compiler and QEMU.
+  const std::string bin = test::temp_path("path-without-arm");
+  fs::create_directories(bin);
+  for (const char* dir : {"/usr/bin", "/bin"}) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name == "arm-none-eabi-gcc" || name == "qemu-system-arm" || fs::exists(bin + "/" + name)) continue;
+      fs::create_symlink(entry.path(), bin + "/" + name);
+    }
+  }
+  const std::string dir = test::temp_path("noarm");
+  std::string out;
+  ASSERT_EQ(test::run_command("PATH=" + quoted(bin) + " POCKET_DATA=" + quoted(test::data_dir()) + " " +
+                                  quoted(test::cli_path()) + " lab --quick --model " +
+                                  quoted(test::fixture_path("lenet_nobias.onnx")) + " --normalize lab --out " + quoted(dir),
+                              &out),
+            0)
+      << out;
+  const json r = read_json(dir + "/results.json");
+  EXPECT_EQ(r["codegen"]["host"]["status"], "passed") << r["codegen"]["host"].dump(2);
+  const json& m4 = r["codegen"]["cortex-m4"];
+  EXPECT_EQ(m4["status"], "not run");
+  EXPECT_NE(m4["reason"].get<std::string>().find("arm-none-eabi-gcc"), std::string::npos) << m4.dump(2);
+  EXPECT_NE(m4["reason"].get<std::string>().find("qemu-system-arm"), std::string::npos) << m4.dump(2);
+  EXPECT_TRUE(fs::exists(dir + "/gen/cortex-m4/model.c"));  // generated all the same
+  EXPECT_EQ(r["training"]["source"], "loaded");
+  const std::string md = read_text(dir + "/report.md");
+  EXPECT_NE(md.find("### cortex-m4: not run"), std::string::npos);
+  EXPECT_NE(md.find("Cortex-M4: not run: not found on PATH: arm-none-eabi-gcc, qemu-system-arm"), std::string::npos) << md.substr(0, 1500);
+  std::string error;
+  EXPECT_NE(test::XmlChecker(read_text(dir + "/report.html")).parse(&error), nullptr) << error;
 }
 
 TEST(CliLab, MissingDatasetSaysWhereItLookedAndHowToGetIt) {
