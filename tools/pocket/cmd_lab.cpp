@@ -330,6 +330,7 @@ json layer_constants(const engine::Plan& plan, const HandScales& hand) {
                       {"act_min", l.act_min},
                       {"act_max", l.act_max},
                       {"has_bias", !l.bias.empty()},
+                      {"bias", l.bias},
                       {"macs", l.macs},
                       {"weight_bytes", l.weight_bytes}});
   }

@@ -243,11 +243,14 @@ void formula_section(Document& d, const json& r) {
   const json& l = layers[0];
   d.paragraph("With real = scale * (q - zero_point), weights symmetric (zero point 0), I = sI (Iq - zI), W1 = sW1 W1q and "
               "O1 = sO1 (O1q - zO1), the convolution O1 = sum W1 I becomes, per output channel c:");
-  d.preformatted(
-      "O1q = (sW1[c] * sI / sO1) * sum_k W1q[c,k] * (Iq[k] - zI) + zO1\n"
-      "(the lab's O1q = (sW1 sI / sO1) * sum W1q Iq when zI = zO1 = 0)\n\n"
-      "integer only: acc = sum_k W1q[c,k] * (Iq[k] - zI)                 (int32)\n"
-      "              O1q = clamp(round(acc * MULTIPLIER[c] / 2^(31 + SHIFT[c])) + zO1, ACT_MIN, ACT_MAX)");
+  const bool bias = l["has_bias"].get<bool>();
+  d.preformatted(std::string(bias ? "O1q = (sW1[c] * sI / sO1) * (B1q[c] + sum_k W1q[c,k] * (Iq[k] - zI)) + zO1\n"
+                                    "(B1q[c] = round(B1[c] / (sW1[c] * sI)), the bias at the accumulator's scale)\n"
+                                  : "O1q = (sW1[c] * sI / sO1) * sum_k W1q[c,k] * (Iq[k] - zI) + zO1\n") +
+                 "(the lab's O1q = (sW1 sI / sO1) * sum W1q Iq when zI = zO1 = 0" + (bias ? " and there is no bias" : "") +
+                 ")\n\n"
+                 "integer only: acc = " + (bias ? "B1q[c] + " : "") + "sum_k W1q[c,k] * (Iq[k] - zI)                 (int32)\n"
+                 "              O1q = clamp(round(acc * MULTIPLIER[c] / 2^(31 + SHIFT[c])) + zO1, ACT_MIN, ACT_MAX)");
   const double sw = l["weight_scale"][0].get<double>();
   d.paragraph(fmt::format("Filled in with this model's scales ({} = {}, channel 0):", str(l["name"]), str(l["nodes"])));
   d.preformatted(fmt::format(
@@ -256,18 +259,21 @@ void formula_section(Document& d, const json& r) {
       "sO1 = {}   zO1 = {}      (output tensor {})\n"
       "M1  = sW1 * sI / sO1 = {} * {} / {} = {}\n"
       "    = {} * 2^-(31 + {}) = {}   (MULTIPLIER, SHIFT)\n"
-      "O1q = clamp(round({} * sum_k W1q[0,k] * (Iq[k] - ({}))) + ({}), {}, {})",
+      "O1q = clamp(round({} * ({}sum_k W1q[0,k] * (Iq[k] - ({})))) + ({}), {}, {})",
       num(l["input"]["scale"], 8), integer(l["input"]["zero_point"]), str(l["input_tensor"]), report::format_number(sw, 8),
       num(l["output"]["scale"], 8), integer(l["output"]["zero_point"]), str(l["output_tensor"]), report::format_number(sw, 8),
       num(l["input"]["scale"], 8), num(l["output"]["scale"], 8), num(l["out_scale"][0], 8), integer(l["multiplier"][0]),
       integer(l["shift"][0]), num(l["effective_out_scale"][0], 10), num(l["out_scale"][0], 8),
-      integer(l["input"]["zero_point"]), integer(l["output"]["zero_point"]), integer(l["act_min"]), integer(l["act_max"])));
+      bias ? "B1q[0] + " : "", integer(l["input"]["zero_point"]), integer(l["output"]["zero_point"]), integer(l["act_min"]), integer(l["act_max"])));
   std::vector<std::vector<std::string>> channels;
   for (size_t c = 0; c < l["weight_scale"].size(); ++c) {
     channels.push_back({std::to_string(c), num(l["weight_scale"][c], 6), num(l["out_scale"][c], 8), integer(l["multiplier"][c]),
                         integer(l["shift"][c])});
+    if (bias) channels.back().push_back(integer(l["bias"][c]));
   }
-  d.table({"conv1 channel c", "sW1[c]", "M1[c] = sW1[c] sI / sO1", "MULTIPLIER[c]", "SHIFT[c]"}, channels);
+  std::vector<std::string> header = {"conv1 channel c", "sW1[c]", "M1[c] = sW1[c] sI / sO1", "MULTIPLIER[c]", "SHIFT[c]"};
+  if (bias) header.push_back("B1q[c] (int32)");
+  d.table(header, channels);
   d.paragraph("Chained form: layer i reads layer i-1's output, so sI(i) = sO(i-1) and zI(i) = zO(i-1) (pass-through layers "
               "such as flatten keep the scale):");
   d.preformatted("Oq(i) = (sW(i)[c] * sO(i-1) / sO(i)) * sum Wq(i)[c,k] * (Oq(i-1)[k] - zO(i-1)) + zO(i)");
@@ -316,19 +322,23 @@ void calibration_section(Document& d, const json& r) {
   const json& ex = r["calibration_experiments"];
   std::vector<std::vector<std::string>> rows;
   report::BarChart bars;
-  bars.title = "int8 engine accuracy by calibration set";
-  bars.y_label = "top-1 accuracy (%)";
+  bars.title = "int8 engine by calibration set: accuracy and agreement with the float model";
+  bars.y_label = "percent";
   bars.unit = "%";
-  report::Series acc{"int8 top-1", {}, {}};
+  report::Series acc{"int8 top-1", {}, {}}, agree{"same top-1 as float", {}, {}};
   for (const json& e : ex) {
     rows.push_back({str(e["name"]), integer(e["images"]), integer(e["classes"]), str(e["how"]), pct(e["int8_accuracy"]),
                     num(e["change_points"], 3), pct(e["agreement_with_float"])});
     bars.categories.push_back(str(e["name"]));
     acc.y.push_back(e["int8_accuracy"].get<double>());
+    agree.y.push_back(e["agreement_with_float"].get<double>());
   }
-  bars.series.push_back(acc);
+  bars.series = {acc, agree};
   d.table({"calibration set", "images", "classes", "how chosen", "int8 top-1", "change (points)", "same top-1 as float"}, rows);
-  d.figure("calibration-experiments", "Accuracy of the int8 engine with each calibration set", report::bar_chart_svg(bars));
+  d.figure("calibration-experiments",
+           "The int8 engine with each calibration set: top-1 accuracy, and the share of test images with the float "
+           "model's top-1",
+           report::bar_chart_svg(bars));
   if (!ex.empty()) {
     std::vector<std::string> header = {"output scale of"};
     for (const json& e : ex) header.push_back(str(e["name"]));
