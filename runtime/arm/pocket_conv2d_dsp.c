@@ -58,20 +58,28 @@ pocket_status pocket_conv2d_s8_reference(const pocket_conv2d_params *params, con
 #include "../pocket_conv2d.c"
 #undef pocket_conv2d_s8
 
-/* Output channels per block; their bias terms and pooled values live on the stack. */
-#define POCKET_DSP_BLOCK 16
 /* Window elements per im2col chunk (a multiple of 4). */
 #define POCKET_DSP_K_MAX 152
 
-/* One pass of the assembly kernel (field offsets are used by the assembly). */
+/* One call of the assembly kernel (field offsets are used by the assembly; it advances w, init,
+ * acc and pairs). */
 typedef struct dsp_job {
     const int32_t *buffer;  /*  0: int16 pairs: per 4 K elements a even, a odd, b even, b odd */
-    const int8_t *w0;       /*  4: weights of the first channel (at the chunk) */
-    const int8_t *w1;       /*  8: weights of the second channel */
+    const int8_t *w;        /*  4: weights of the first channel of the next pair (at the chunk) */
+    int32_t stride;         /*  8: bytes from one channel's weights to the next (0: same twice) */
     int32_t words;          /* 12: whole words before the last one */
     int32_t last_offset;    /* 16: offset of the last weight word from w + 4 * words: -3..0 */
-    int32_t acc[4];         /* 20: in and out: a.w0, a.w1, b.w0, b.w1 (modulo 2^32) */
+    int32_t pairs;          /* 20: channel pairs, >= 1 */
+    const int32_t *init;    /* 24: start sums (two channels per pair, both positions) or 0: acc */
+    int32_t *acc;           /* 28: position a at acc[0..], position b at acc[DSP_ACC_B / 4..] */
 } dsp_job;
+
+/* Output channels per block; their bias terms and pooled values live on the stack. */
+#define POCKET_DSP_BLOCK 16
+/* Bytes from position a's sums to position b's in the accumulator array. */
+#define DSP_ACC_B 72
+#define DSP_STR2(x) #x
+#define DSP_STR(x) DSP_STR2(x)
 
 #define POCKET_DSP_GROUP(W0, W1)                                                               \
     "ldrd r7, r8, [r0], #8\n\t"   /* position a: lanes (0, 2), (1, 3) */                       \
@@ -92,10 +100,12 @@ typedef struct dsp_job {
     "smlad r6, r10, r12, r6\n\t"
 
 /*
- * job->acc += the window sums of the pass: `words` whole words (two per loop iteration), then
- * the last word (weights at last_offset from where the whole words ended). Registers: r0 the
- * int16 buffer, r1/r2 the weights, r3-r6 the sums, r7-r10 the inputs, r11/r12 the weight lanes,
- * lr the counter.
+ * For each of job->pairs channel pairs (weights w, w + stride; then w + 2 stride, ...): the sums
+ * start from init (a pair of words per channel pair, the same for both positions) or from acc,
+ * get the window sums of the chunk added (`words` whole words, two per loop iteration, then the
+ * last word, weights at last_offset from where the whole words ended) and are stored to acc.
+ * Registers in the loop: r0 the int16 buffer, r1/r2 the weights, r3-r6 the sums, r7-r10 the
+ * inputs, r11/r12 the weight lanes, lr the counter.
  */
 __attribute__((naked, noinline)) static void dsp_dot(__attribute__((unused)) dsp_job *job)
 {
@@ -103,10 +113,25 @@ __attribute__((naked, noinline)) static void dsp_dot(__attribute__((unused)) dsp
         "push {r4-r11, lr}\n\t"
         "ldr r12, [r0, #16]\n\t"
         "push {r0, r12}\n\t"             /* [sp] job, [sp, #4] last_offset */
-        "ldrd r1, r2, [r0, #4]\n\t"
+        "0:\n\t"
+        "ldrd r1, r12, [r0, #4]\n\t"     /* w, stride */
+        "add r2, r1, r12\n\t"
+        "add r12, r2, r12\n\t"
+        "str r12, [r0, #4]\n\t"          /* the next pair's w */
+        "ldr r12, [r0, #24]\n\t"
+        "cmp r12, #0\n\t"
+        "beq 4f\n\t"
+        "ldrd r3, r4, [r12], #8\n\t"
+        "str r12, [r0, #24]\n\t"
+        "mov r5, r3\n\t"
+        "mov r6, r4\n\t"
+        "b 5f\n\t"
+        "4:\n\t"
+        "ldr r12, [r0, #28]\n\t"
+        "ldrd r3, r4, [r12]\n\t"
+        "ldrd r5, r6, [r12, #" DSP_STR(DSP_ACC_B) "]\n\t"
+        "5:\n\t"
         "ldr lr, [r0, #12]\n\t"
-        "ldrd r3, r4, [r0, #20]\n\t"
-        "ldrd r5, r6, [r0, #28]\n\t"
         "ldr r0, [r0]\n\t"
         "lsrs lr, lr, #1\n\t"            /* pairs of words; carry: one more */
         "bcs 2f\n\t"
@@ -118,9 +143,16 @@ __attribute__((naked, noinline)) static void dsp_dot(__attribute__((unused)) dsp
         "bpl 1b\n\t"
         "ldr lr, [sp, #4]\n\t"
         POCKET_DSP_GROUP("[r1, lr]", "[r2, lr]")
+        "ldr r0, [sp]\n\t"
+        "ldr r12, [r0, #28]\n\t"
+        "strd r5, r6, [r12, #" DSP_STR(DSP_ACC_B) "]\n\t"
+        "strd r3, r4, [r12], #8\n\t"
+        "str r12, [r0, #28]\n\t"
+        "ldr r12, [r0, #20]\n\t"
+        "subs r12, r12, #1\n\t"
+        "str r12, [r0, #20]\n\t"
+        "bne 0b\n\t"
         "pop {r0, r12}\n\t"
-        "strd r3, r4, [r0, #20]\n\t"
-        "strd r5, r6, [r0, #28]\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 
@@ -150,6 +182,8 @@ typedef struct dsp_conv {
     dsp_entry entry[2];
     int32_t base[POCKET_DSP_BLOCK];   /* bias - input_zero_point * sum(weights), modulo 2^32 */
     int32_t pooled[POCKET_DSP_BLOCK];
+    int32_t acc[2 * (DSP_ACC_B / 4)];        /* the kernel's sums: position a, then b */
+    int8_t local[4 + 3 * POCKET_DSP_BLOCK];  /* K < 4: the block's weights, from byte 4 */
     int32_t stage[1 + POCKET_DSP_K_MAX / 4]; /* int8 window chunk, from byte 4 */
     int32_t buffer[POCKET_DSP_K_MAX];        /* int16 pairs, two positions interleaved */
 } dsp_conv;
@@ -307,15 +341,6 @@ __attribute__((noinline)) static int32_t requantize(const dsp_conv *c, int32_t a
                                  p->output_zero_point, p->act_min, p->act_max);
 }
 
-/* Block channel j at entry `slot`: acc into the pooled value; the output when the window ends. */
-static void take_avg(dsp_conv *c, int32_t j, const dsp_entry *e, int32_t acc)
-{
-    int32_t *pooled = &c->pooled[j];
-    acc = requantize(c, acc, c->first + j);
-    *pooled = e->first ? acc : *pooled + acc;
-    if (e->last) e->out[j] = (int8_t)pocket_round_div_s32(*pooled, c->window);
-}
-
 /* The kernel's word counts for a chunk of `length` window elements. */
 static void set_chunk(dsp_job *job, int32_t length)
 {
@@ -323,72 +348,78 @@ static void set_chunk(dsp_job *job, int32_t length)
     job->last_offset = length - 4 - 4 * job->words;
 }
 
-/* Max (or no) pooling on the accumulators of block channels j and j1 (j1 == j: the same
- * accumulator twice) at one entry; one requantization per window. */
-static void take_max(dsp_conv *c, int32_t j, int32_t j1, const dsp_entry *e, int32_t a0,
-                     int32_t a1)
+/* The sums of one entry (acc: its block channels) into the pooled values and the outputs. Max
+ * (or no) pooling on the accumulators, one requantization per window; average pooling
+ * requantizes each. */
+static void take(dsp_conv *c, const dsp_entry *e, const int32_t *acc)
 {
     int32_t *const pooled = c->pooled;
-    if (!e->first) {
-        if (pooled[j] > a0) a0 = pooled[j];
-        if (pooled[j1] > a1) a1 = pooled[j1];
+    const int32_t count = c->count;
+    int32_t j;
+    if (c->p->pool.kind == POCKET_POOL_AVG) {
+        for (j = 0; j < count; ++j) {
+            const int32_t v = requantize(c, acc[j], c->first + j);
+            pooled[j] = e->first ? v : pooled[j] + v;
+            if (e->last) e->out[j] = (int8_t)pocket_round_div_s32(pooled[j], c->window);
+        }
+        return;
     }
-    pooled[j] = a0;
-    pooled[j1] = a1;
-    if (e->last) {
-        e->out[j] = (int8_t)requantize(c, a0, c->first + j);
-        e->out[j1] = (int8_t)requantize(c, a1, c->first + j1);
+    for (j = 0; j < count; ++j) {
+        int32_t v = acc[j];
+        if (!e->first && pooled[j] > v) v = pooled[j];
+        pooled[j] = v;
+        if (e->last) e->out[j] = (int8_t)requantize(c, v, c->first + j);
     }
 }
 
-/* The block's channels at the current pair of positions. */
+/* Both entries in one max-pooling window (the first is not its window's last): one pass. */
+static void take_max_pair(dsp_conv *c)
+{
+    int32_t *const pooled = c->pooled;
+    const int32_t *const a = c->acc, *const b = c->acc + DSP_ACC_B / 4;
+    const int first = c->entry[0].first, last = c->entry[1].last;
+    int8_t *const out = c->entry[1].out;
+    int32_t j;
+    for (j = 0; j < c->count; ++j) {
+        int32_t v = a[j] > b[j] ? a[j] : b[j];
+        if (!first && pooled[j] > v) v = pooled[j];
+        pooled[j] = v;
+        if (last) out[j] = (int8_t)requantize(c, v, c->first + j);
+    }
+}
+
+/* The block's channels at the current pair of positions, chunk by chunk. */
 static void run_channels(dsp_conv *c, int pair)
 {
-    const int chunked = c->k > POCKET_DSP_K_MAX;
-    const int avg = c->p->pool.kind == POCKET_POOL_AVG;
-    int32_t j;
-    int8_t local[2][8];
-    for (j = 0; j < c->count; j += 2) {
-        const int32_t j1 = j + 1 < c->count ? j + 1 : j; /* odd count: the last twice */
-        const int8_t *w0 = c->filter + (c->first + j) * c->k;
-        const int8_t *w1 = c->filter + (c->first + j1) * c->k;
-        int32_t k;
-        if (c->k < 4) { /* the last word would start before the filter */
-            memcpy(&local[0][4], w0, (uint32_t)c->k);
-            memcpy(&local[1][4], w1, (uint32_t)c->k);
-            w0 = &local[0][4];
-            w1 = &local[1][4];
-        }
-        c->job.acc[0] = c->job.acc[2] = c->base[j];
-        c->job.acc[1] = c->job.acc[3] = c->base[j1];
-        if (!chunked) { /* one chunk: buffer, words and last_offset set by run_block */
-            c->job.w0 = w0;
-            c->job.w1 = w1;
-            dsp_dot(&c->job);
-        } else {
-            for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
-                c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k ? c->k0 + POCKET_DSP_K_MAX : c->k;
-                fill(c, pair);
-                set_chunk(&c->job, c->k1 - c->k0);
-                c->job.w0 = w0 + c->k0;
-                c->job.w1 = w1 + c->k0;
-                dsp_dot(&c->job);
-            }
-        }
-        if (avg) {
-            for (k = 0; k < 4; ++k) {
-                if ((k & 1) && j1 == j) continue;
-                if (k == 2 && !pair) break;
-                take_avg(c, (k & 1) ? j1 : j, &c->entry[k >> 1], c->job.acc[k]);
-            }
-        } else {
-            take_max(c, j, j1, &c->entry[0], c->job.acc[0], c->job.acc[1]);
-            if (pair) take_max(c, j, j1, &c->entry[1], c->job.acc[2], c->job.acc[3]);
+    const int8_t *const weights =
+        c->k < 4 ? (const int8_t *)c->local + 4 : c->filter + c->first * c->k;
+    dsp_job *const job = &c->job;
+    for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
+        c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k ? c->k0 + POCKET_DSP_K_MAX : c->k;
+        fill(c, pair);
+        if (c->k > POCKET_DSP_K_MAX) set_chunk(job, c->k1 - c->k0);
+        job->w = weights + c->k0;
+        job->stride = c->k;
+        job->init = c->k0 == 0 ? c->base : 0;
+        job->acc = c->acc;
+        job->pairs = c->count >> 1;
+        if (job->pairs > 0) dsp_dot(job);
+        if (c->count & 1) { /* the last channel twice; w, init and acc are at it */
+            job->stride = 0;
+            job->pairs = 1;
+            dsp_dot(job);
         }
     }
+    if (pair && c->p->pool.kind == POCKET_POOL_MAX && !c->entry[0].last) {
+        take_max_pair(c);
+        return;
+    }
+    take(c, &c->entry[0], c->acc);
+    if (pair) take(c, &c->entry[1], c->acc + DSP_ACC_B / 4);
 }
 
-/* Fills c->base: bias[c] - input_zero_point * sum of filter c, modulo 2^32. */
+/* Fills c->base: bias[c] - input_zero_point * sum of filter c, modulo 2^32 (odd count: the last
+ * one twice); K < 4: the block's weights into c->local. */
 static void bases(dsp_conv *c)
 {
     int32_t j, i;
@@ -400,6 +431,8 @@ static void bases(dsp_conv *c)
         c->base[j] = (int32_t)((uint32_t)(c->bias != 0 ? c->bias[channel] : 0) -
                                (uint32_t)c->p->input_zero_point * (uint32_t)sum);
     }
+    if (c->count & 1) c->base[c->count] = c->base[c->count - 1];
+    if (c->k < 4) memcpy(c->local + 4, c->filter + c->first * c->k, (uint32_t)(c->count * c->k));
 }
 
 static void run_block(dsp_conv *c)
@@ -413,11 +446,6 @@ static void run_block(dsp_conv *c)
         const int pair = t + 1 < total;
         entry_at(c, t, &c->entry[0]);
         if (pair) entry_at(c, t + 1, &c->entry[1]);
-        if (c->k <= POCKET_DSP_K_MAX) {
-            c->k0 = 0;
-            c->k1 = c->k;
-            fill(c, pair);
-        }
         run_channels(c, pair);
     }
 }

@@ -198,13 +198,52 @@ static void describe_conv(const pocket_conv2d_params *p, int32_t index)
     pocket_platform_write("\n");
 }
 
+/* Quantization, data and biases for the convolution shape in *p (random), then both kernels;
+ * returns 1 on a mismatch, 0 on agreement, and counts OK cases. */
+static int32_t conv_check(pocket_conv2d_params *pp, int32_t index, int32_t *ok_cases)
+{
+    pocket_conv2d_params p = *pp;
+    int32_t height = 0, width = 0, group_channels, bytes;
+    const int32_t *b;
+    pocket_status dsp, ref;
+    p.input_zero_point = zero_point();
+    p.output_zero_point = zero_point();
+    act_range(&p.act_min, &p.act_max);
+    requantization(p.output_channels);
+    p.output_multiplier = multiplier;
+    p.output_shift = shift;
+    group_channels = p.input_channels / p.groups;
+    if (p.batches * p.input_height * p.input_width * p.input_channels > INPUT_MAX ||
+        p.output_channels * p.filter_height * p.filter_width * group_channels > FILTER_MAX ||
+        p.output_channels > CHANNELS_MAX) {
+        write_number("conv case too big for the test buffers: ", index);
+        pocket_platform_write("\n");
+        return 1;
+    }
+    fill_input(input, p.batches * p.input_height * p.input_width * p.input_channels, p.input_zero_point);
+    fill(filter, p.output_channels * p.filter_height * p.filter_width * group_channels, small ? -3 : -127,
+         small ? 3 : 127);
+    b = biases(p.output_channels, (int64_t)p.filter_height * p.filter_width * group_channels,
+               p.input_zero_point);
+    if (pocket_conv2d_output_shape(&p, &height, &width) != POCKET_OK) return 0;
+    bytes = p.batches * height * width * p.output_channels;
+    if (bytes > OUTPUT_MAX) return 0;
+    clear_outputs();
+    dsp = pocket_conv2d_s8(&p, input, filter, b, out_dsp, 0);
+    ref = pocket_conv2d_s8_reference(&p, input, filter, b, out_ref, 0);
+    if (compare(bytes, dsp, ref)) {
+        describe_conv(&p, index);
+        return 1;
+    }
+    if (ref == POCKET_OK) ++*ok_cases;
+    return 0;
+}
+
 /* One random convolution; returns 1 on a mismatch, 0 on agreement, and counts OK cases. */
 static int32_t conv_case(int32_t index, int32_t *ok_cases)
 {
     pocket_conv2d_params p;
-    int32_t height = 0, width = 0, conv_h, conv_w, group_channels, bytes;
-    const int32_t *b;
-    pocket_status dsp, ref;
+    int32_t conv_h, conv_w;
     const int32_t kind = uniform(0, 9);
     small = uniform(0, 2) == 0;
     p.batches = uniform(0, 7) == 0 ? 2 : 1;
@@ -237,44 +276,17 @@ static int32_t conv_case(int32_t index, int32_t *ok_cases)
         p.pool.stride_height = uniform(1, 3);
         p.pool.stride_width = uniform(1, 3);
     }
-    p.input_zero_point = zero_point();
-    p.output_zero_point = zero_point();
-    act_range(&p.act_min, &p.act_max);
-    requantization(p.output_channels);
-    p.output_multiplier = multiplier;
-    p.output_shift = shift;
-    group_channels = p.input_channels / p.groups;
-    fill_input(input, p.batches * p.input_height * p.input_width * p.input_channels, p.input_zero_point);
-    fill(filter, p.output_channels * p.filter_height * p.filter_width * group_channels, small ? -3 : -127,
-         small ? 3 : 127);
-    b = biases(p.output_channels, (int64_t)p.filter_height * p.filter_width * group_channels,
-               p.input_zero_point);
-    if (pocket_conv2d_output_shape(&p, &height, &width) != POCKET_OK) return 0;
-    bytes = p.batches * height * width * p.output_channels;
-    if (bytes > OUTPUT_MAX) return 0;
-    clear_outputs();
-    dsp = pocket_conv2d_s8(&p, input, filter, b, out_dsp, 0);
-    ref = pocket_conv2d_s8_reference(&p, input, filter, b, out_ref, 0);
-    if (compare(bytes, dsp, ref)) {
-        describe_conv(&p, index);
-        return 1;
-    }
-    if (ref == POCKET_OK) ++*ok_cases;
-    return 0;
+    return conv_check(&p, index, ok_cases);
 }
 
-static int32_t fc_case(int32_t index, int32_t *ok_cases)
+/* Quantization, data and biases for the fully connected shape in *pp (random), then both
+ * kernels. */
+static int32_t fc_check(pocket_fully_connected_params *pp, int32_t index, int32_t *ok_cases)
 {
-    pocket_fully_connected_params p;
+    pocket_fully_connected_params p = *pp;
     const int32_t *b;
     pocket_status dsp, ref;
     int32_t bytes;
-    small = uniform(0, 2) == 0;
-    p.batches = uniform(0, 5) == 0 ? 3 : 1;
-    p.input_features = uniform(0, 3) == 0 ? uniform(1, 8) : uniform(1, 400);
-    p.output_features = uniform(1, 40);
-    if (p.batches * p.input_features > INPUT_MAX) p.batches = 1;
-    if (p.output_features * p.input_features > FILTER_MAX) p.output_features = FILTER_MAX / p.input_features;
     p.input_zero_point = zero_point();
     p.output_zero_point = zero_point();
     act_range(&p.act_min, &p.act_max);
@@ -302,10 +314,138 @@ static int32_t fc_case(int32_t index, int32_t *ok_cases)
     return 0;
 }
 
+static int32_t fc_case(int32_t index, int32_t *ok_cases)
+{
+    pocket_fully_connected_params p;
+    small = uniform(0, 2) == 0;
+    p.batches = uniform(0, 5) == 0 ? 3 : 1;
+    p.input_features = uniform(0, 3) == 0 ? uniform(1, 8) : uniform(1, 400);
+    p.output_features = uniform(1, 40);
+    if (p.batches * p.input_features > INPUT_MAX) p.batches = 1;
+    if (p.output_features * p.input_features > FILTER_MAX) p.output_features = FILTER_MAX / p.input_features;
+    return fc_check(&p, index, ok_cases);
+}
+
+/* Convolution shapes at the DSP kernel's limits, each run with several random data sets:
+ * {batches, in h, w, channels, out channels, filter h, w, stride h, w, pad top, left, bottom,
+ *  right, groups, pool kind (0 none, 1 max, 2 avg), pool h, w, stride h, w}. */
+static const int16_t fixed_conv[][19] = {
+    /* windows over the im2col chunk (152): 153, 2 x 152, 256, 400, chunks with padding */
+    {1, 2, 2, 153, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 3, 2, 152, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 2, 1, 152, 2, 2, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 6, 6, 16, 5, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 6, 5, 16, 3, 5, 5, 2, 1, 2, 1, 2, 2, 1, 2, 2, 1, 1, 1},
+    {2, 5, 5, 7, 17, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3, 3, 2, 2},
+    /* windows of 1..5 elements (K < 4: the weights through a local copy) */
+    {1, 5, 5, 1, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 4, 5, 2, 17, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 5, 4, 3, 16, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1},
+    {1, 5, 5, 1, 5, 1, 3, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0},
+    {1, 5, 5, 4, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 3, 3, 1, 1},
+    {1, 3, 3, 3, 6, 1, 1, 1, 1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0}, /* depthwise, K = 1 */
+    /* filter rows of 4n + 0..3 bytes */
+    {1, 6, 6, 4, 6, 3, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 6, 6, 5, 6, 3, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 6, 6, 3, 6, 3, 2, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 6, 9, 7, 6, 3, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2},
+    {1, 8, 8, 3, 6, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2}, /* LeNet conv1 shape */
+    {1, 9, 9, 6, 16, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 2, 2}, /* LeNet conv2 shape (K 150) */
+    /* padding on one side at a time, then all sides, strides 1 and 2 */
+    {1, 5, 6, 3, 4, 3, 3, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 6, 3, 4, 3, 3, 1, 1, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 6, 3, 4, 3, 3, 1, 1, 0, 0, 2, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 6, 3, 4, 3, 3, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0},
+    {1, 6, 7, 2, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1},
+    {1, 3, 3, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 2, 3, 3, 1, 1},
+    /* groups and depthwise (channel multipliers 1 and 2), stride 2 */
+    {1, 6, 6, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1, 2, 2, 2, 2},
+    {1, 7, 7, 8, 8, 3, 3, 2, 2, 1, 1, 1, 1, 8, 0, 0, 0, 0, 0},
+    {1, 7, 7, 5, 10, 3, 3, 1, 1, 1, 1, 1, 1, 5, 2, 2, 2, 2, 2},
+    {2, 6, 6, 6, 18, 3, 3, 1, 1, 0, 0, 0, 0, 6, 1, 2, 2, 2, 2},
+    /* pools: average 2x2 / 3x3 / 1x3, max with odd windows and overlapping strides */
+    {1, 8, 8, 3, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2},
+    {1, 8, 8, 3, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 2, 3, 3, 1, 1},
+    {1, 8, 8, 3, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 2, 1, 3, 1, 2},
+    {1, 8, 8, 3, 7, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 3, 3, 2, 2},
+    {1, 8, 8, 3, 7, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 3, 1, 3},
+    {1, 9, 9, 2, 3, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 2, 2, 1, 1},
+    /* odd output channel counts: 1, 3, 15, 17, 33 (blocks of 16 and a lone channel) */
+    {1, 5, 5, 3, 1, 3, 3, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 5, 3, 3, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 2, 2, 1, 1},
+    {1, 5, 5, 3, 15, 3, 3, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 5, 5, 3, 17, 3, 3, 1, 1, 0, 0, 0, 0, 1, 2, 2, 2, 2, 2},
+    {1, 5, 5, 3, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2},
+    /* one conv position (no pair), odd position counts */
+    {1, 3, 3, 3, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0},
+    {1, 3, 5, 3, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 3, 1, 1},
+};
+
+static const int16_t fixed_fc[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 13, 14, 15, 397, 398, 399, 401, 402, 403};
+
+static int32_t fixed_cases(int32_t *conv_ok, int32_t *fc_ok)
+{
+    int32_t i, repeat, failures = 0;
+    for (i = 0; i < (int32_t)(sizeof fixed_conv / sizeof fixed_conv[0]); ++i) {
+        const int16_t *f = fixed_conv[i];
+        pocket_conv2d_params p;
+        p.batches = f[0];
+        p.input_height = f[1];
+        p.input_width = f[2];
+        p.input_channels = f[3];
+        p.output_channels = f[4];
+        p.filter_height = f[5];
+        p.filter_width = f[6];
+        p.stride_height = f[7];
+        p.stride_width = f[8];
+        p.pad_top = f[9];
+        p.pad_left = f[10];
+        p.pad_bottom = f[11];
+        p.pad_right = f[12];
+        p.groups = f[13];
+        p.pool.kind = f[14] == 0 ? POCKET_POOL_NONE : f[14] == 1 ? POCKET_POOL_MAX : POCKET_POOL_AVG;
+        p.pool.filter_height = f[15];
+        p.pool.filter_width = f[16];
+        p.pool.stride_height = f[17];
+        p.pool.stride_width = f[18];
+        for (repeat = 0; repeat < 6; ++repeat) {
+            small = repeat % 3 == 0;
+            failures += conv_check(&p, 10000 + i, conv_ok);
+        }
+    }
+    for (i = 0; i < (int32_t)(sizeof fixed_fc / sizeof fixed_fc[0]); ++i) {
+        pocket_fully_connected_params p;
+        p.input_features = fixed_fc[i];
+        for (repeat = 0; repeat < 6; ++repeat) {
+            small = repeat % 3 == 0;
+            p.batches = repeat == 1 ? 2 : 1;
+            p.output_features = 1 + repeat * 3; /* 1, 4, 7, 10, 13, 16 */
+            failures += fc_check(&p, 10000 + i, fc_ok);
+        }
+    }
+    return failures;
+}
+
 int main(void)
 {
     int32_t i, failures = 0, conv_ok = 0, fc_ok = 0;
     const int32_t cases = 3000;
+    int32_t fixed_conv_ok = 0, fixed_fc_ok = 0;
+    const int32_t fixed_conv_cases = 6 * (int32_t)(sizeof fixed_conv / sizeof fixed_conv[0]);
+    const int32_t fixed_fc_cases = 6 * (int32_t)(sizeof fixed_fc / sizeof fixed_fc[0]);
+    failures += fixed_cases(&fixed_conv_ok, &fixed_fc_ok);
+    write_number("dsp_equivalence: fixed conv cases ", fixed_conv_cases);
+    write_number(" (", fixed_conv_ok);
+    write_number(" valid), fixed fully connected cases ", fixed_fc_cases);
+    write_number(" (", fixed_fc_ok);
+    write_number(" valid), mismatches ", failures);
+    pocket_platform_write("\n");
+    /* Every fixed case is a valid shape: an error status there means the case tests nothing. */
+    if (fixed_conv_ok != fixed_conv_cases || fixed_fc_ok != fixed_fc_cases) {
+        pocket_platform_write("dsp_equivalence: a fixed case was refused by the kernels\n");
+        return 1;
+    }
     for (i = 0; i < cases && failures < 3; ++i) failures += conv_case(i, &conv_ok);
     for (i = 0; i < cases && failures < 3; ++i) failures += fc_case(i, &fc_ok);
     write_number("dsp_equivalence: conv cases ", cases);
