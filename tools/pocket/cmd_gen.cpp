@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "summaries.hpp"
 #include "pocket/codegen.hpp"
 #include "pocket/data.hpp"
 #include "pocket/engine.hpp"
@@ -25,38 +26,6 @@ struct GenCliOptions {
   std::string data;
   bool json = false;
 };
-
-nlohmann::json footprint_json(const codegen::Footprint& f) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (const codegen::LayerCost& c : f.layers) {
-    layers.push_back({{"index", c.index},
-                      {"name", c.name},
-                      {"kind", c.kind},
-                      {"ops", c.ops},
-                      {"kernel", c.kernel},
-                      {"macs", c.macs},
-                      {"weight_bytes", c.weight_bytes},
-                      {"bias_bytes", c.bias_bytes},
-                      {"param_bytes", c.param_bytes},
-                      {"struct_bytes", c.struct_bytes},
-                      {"activation_bytes", c.activation_bytes},
-                      {"input_offsets", c.input_offsets},
-                      {"output_offset", c.output_offset}});
-  }
-  nlohmann::json totals = {{"macs", f.macs},
-                           {"weight_bytes", f.weight_bytes},
-                           {"bias_bytes", f.bias_bytes},
-                           {"param_bytes", f.param_bytes},
-                           {"struct_bytes", f.struct_bytes},
-                           {"flash_bytes", f.flash_bytes()},
-                           {"arena_bytes", f.arena_bytes},
-                           {"arena_lower_bound", f.arena_lower_bound},
-                           {"arena_equals_lower_bound", f.arena_bytes == f.arena_lower_bound},
-                           {"arena_method", f.arena_method},
-                           {"scratch_bytes", f.scratch_bytes},
-                           {"ram_bytes", f.ram_bytes()}};
-  return {{"layers", layers}, {"totals", totals}};
-}
 
 void run_gen(const GenCliOptions& o) {
   const char* cmd = "gen";
@@ -98,7 +67,7 @@ void run_gen(const GenCliOptions& o) {
   if (Status st = codegen::write_files(*generated, o.out); !st) return fail(cmd, st.message());
 
   if (o.json) {
-    nlohmann::json j = footprint_json(generated->footprint);
+    nlohmann::json j = codegen_footprint_json(generated->footprint);
     j["out"] = o.out;
     j["prefix"] = o.prefix;
     j["target"] = codegen::target_name(*target);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lab.hpp"
+#include "summaries.hpp"
 #include "pocket/codegen.hpp"
 #include "pocket/fileio.hpp"
 
@@ -139,16 +140,7 @@ Result<json> run_devices(const QModel& model, const engine::Plan& plan, const Da
     json t = {{"dir", dir}, {"files", generated->files.size()}};
     if (target == codegen::Target::Host) {
       const codegen::Footprint& f = generated->footprint;
-      result["footprint"] = {{"macs", f.macs},
-                             {"weight_bytes", f.weight_bytes},
-                             {"bias_bytes", f.bias_bytes},
-                             {"param_bytes", f.param_bytes},
-                             {"struct_bytes", f.struct_bytes},
-                             {"flash_bytes", f.flash_bytes()},
-                             {"arena_bytes", f.arena_bytes},
-                             {"arena_lower_bound", f.arena_lower_bound},
-                             {"scratch_bytes", f.scratch_bytes},
-                             {"ram_bytes", f.ram_bytes()}};
+      result["footprint"] = codegen_footprint_json(f)["totals"];
       for (const codegen::File& file : generated->files) {
         if (file.path == "model.h") result["model_h_defines"] = model_h_defines(file.contents);
       }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model_loading.hpp"
+#include "pocket/codegen.hpp"
 #include "pocket/engine.hpp"
 #include "pocket/quant.hpp"
 #include "pocket/train.hpp"
@@ -43,5 +44,9 @@ std::string group_listing(const Graph& prepared);
 // Per layer, worst first: {rank, index, name, ops, kind, isolated, cumulative} with
 // {sqnr_db (null: no error), cosine, elements} or null.
 nlohmann::json qerror_layers_json(const engine::QuantErrorReport& report);
+
+// `pocket gen --json`'s cost report: {layers: [per layer MACs, bytes, arena offsets], totals:
+// {macs, weight/bias/param/struct/flash bytes, arena_bytes, arena_lower_bound, ..., ram_bytes}}.
+nlohmann::json codegen_footprint_json(const codegen::Footprint& f);
 
 }  // namespace pocket::cli
