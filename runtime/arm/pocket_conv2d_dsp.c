@@ -77,7 +77,7 @@ typedef struct dsp_job {
 /* Output channels per block; their bias terms and pooled values live on the stack. */
 #define POCKET_DSP_BLOCK 16
 /* Bytes from position a's sums to position b's in the accumulator array. */
-#define DSP_ACC_B 72
+#define DSP_ACC_B 64
 #define DSP_STR2(x) #x
 #define DSP_STR(x) DSP_STR2(x)
 
@@ -164,6 +164,20 @@ typedef struct dsp_entry {
     int8_t *out;          /* output pixel, at the block's first channel */
 } dsp_entry;
 
+/* The im2col of one position inside the input, one chunk, no groups, rows of >= 4 bytes (field
+ * offsets are used by the assembly). */
+typedef struct dsp_rows {
+    const int8_t *from;     /*  0: the window's first byte in the input */
+    int32_t stride;         /*  4: bytes from one input row to the next */
+    int32_t rows;           /*  8: filter_height */
+    int32_t row_bytes;      /* 12: >= 4 */
+    int32_t *stage;         /* 16: the int8 window, word-aligned */
+    int32_t *to;            /* 20: the position's lanes in the int16 buffer */
+    int32_t words;          /* 24: whole words before the last one */
+    uint32_t mask;          /* 28: the last word's bytes not in the whole words */
+    const int8_t *last;     /* 32: the last word: stage + K - 4 */
+} dsp_rows;
+
 typedef struct dsp_conv {
     const pocket_conv2d_params *p;
     const int8_t *input;
@@ -178,12 +192,13 @@ typedef struct dsp_conv {
     int32_t out_height, out_width;
     int32_t first, count; /* the block of output channels */
     int32_t group_base;   /* first input channel of the block's group */
+    int32_t fast;         /* dsp_rows_im2col for positions inside the input */
     dsp_job job;
+    dsp_rows rows;
     dsp_entry entry[2];
     int32_t base[POCKET_DSP_BLOCK];   /* bias - input_zero_point * sum(weights), modulo 2^32 */
     int32_t pooled[POCKET_DSP_BLOCK];
     int32_t acc[2 * (DSP_ACC_B / 4)];        /* the kernel's sums: position a, then b */
-    int8_t local[4 + 3 * POCKET_DSP_BLOCK];  /* K < 4: the block's weights, from byte 4 */
     int32_t stage[1 + POCKET_DSP_K_MAX / 4]; /* int8 window chunk, from byte 4 */
     int32_t buffer[POCKET_DSP_K_MAX];        /* int16 pairs, two positions interleaved */
 } dsp_conv;
@@ -217,6 +232,55 @@ static void put(dsp_conv *c, int32_t at, int32_t length, const int8_t *source)
     memcpy(to + n - 4, source + n - 4, 4);
 }
 
+/* Copies the rows into stage (word loads and stores, the row's last word again at its end),
+ * then widens stage into the int16 lanes: bytes 0/2 and 1/3 of each word (SXTB16, SXTB16 ROR
+ * #8), the last word masked. */
+__attribute__((naked, noinline)) static void dsp_rows_im2col(__attribute__((unused)) const dsp_rows *r)
+{
+    __asm__ volatile(
+        "push {r4-r9, lr}\n\t"
+        "ldrd r1, r2, [r0]\n\t"          /* from, stride */
+        "ldrd r3, r4, [r0, #8]\n\t"      /* rows, row_bytes */
+        "ldr r5, [r0, #16]\n\t"          /* the row's place in stage */
+        "sub r9, r4, #4\n\t"
+        "1:\n\t"
+        "add r6, r1, r9\n\t"             /* the row's last word */
+        "mov r7, r1\n\t"
+        "mov r12, r5\n\t"
+        "2:\n\t"
+        "ldr r8, [r7], #4\n\t"
+        "str r8, [r12], #4\n\t"
+        "cmp r7, r6\n\t"
+        "blo 2b\n\t"
+        "ldr r8, [r6]\n\t"
+        "str r8, [r5, r9]\n\t"
+        "add r5, r5, r4\n\t"
+        "add r1, r1, r2\n\t"
+        "subs r3, r3, #1\n\t"
+        "bne 1b\n\t"
+        "ldr r1, [r0, #16]\n\t"          /* widening: stage */
+        "ldrd r2, r3, [r0, #20]\n\t"     /* to, words */
+        "add r6, r2, r3, lsl #4\n\t"
+        "cmp r2, r6\n\t"
+        "beq 4f\n\t"
+        "3:\n\t"
+        "ldr r8, [r1], #4\n\t"
+        "sxtb16 r7, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "strd r7, r8, [r2], #16\n\t"
+        "cmp r2, r6\n\t"
+        "bne 3b\n\t"
+        "4:\n\t"
+        "ldr r1, [r0, #32]\n\t"
+        "ldr r8, [r1]\n\t"
+        "ldr r7, [r0, #28]\n\t"
+        "and r8, r8, r7\n\t"
+        "sxtb16 r7, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "strd r7, r8, [r2]\n\t"
+        "pop {r4-r9, pc}\n\t");
+}
+
 /* The window of one position, chunk [k0, k1), into stage; then widened into lanes `slot`. */
 static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
 {
@@ -227,38 +291,17 @@ static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
     const int32_t overlap = 4 * words + 4 - length;
     int32_t row, x;
     int32_t *to = c->buffer + 2 * slot;
-    const int8_t *from;
-    int8_t *stage = (int8_t *)c->stage + 4;
     const int32_t row_bytes = c->row_bytes;
     uint32_t word;
-    if (gc == channels && c->k0 == 0 && c->k1 == c->k && e->in_x >= 0 && e->in_y >= 0 &&
-        e->in_x + p->filter_width <= p->input_width &&
+    if (c->fast && e->in_x >= 0 && e->in_y >= 0 && e->in_x + p->filter_width <= p->input_width &&
         e->in_y + p->filter_height <= p->input_height) {
-        /* Inside the input, one chunk, no groups: rows of row_bytes contiguous bytes. */
-        from = e->input + (e->in_y * p->input_width + e->in_x) * channels;
-        for (row = 0; row < p->filter_height; ++row) {
-            const int8_t *const row_end = from + row_bytes - 4;
-            if (row_bytes < 4) {
-                for (x = 0; x < row_bytes; ++x) stage[x] = from[x];
-            } else {
-                const int8_t *f = from;
-                int8_t *s = stage;
-                __asm__ volatile(
-                    "1:\n\t"
-                    "ldr %[w], [%[f]], #4\n\t"
-                    "str %[w], [%[s]], #4\n\t"
-                    "cmp %[f], %[end]\n\t"
-                    "blo 1b\n\t"
-                    "ldr %[w], [%[end]]\n\t"
-                    "str %[w], [%[last]]"
-                    : [f] "+r"(f), [s] "+r"(s), [w] "=&r"(word)
-                    : [end] "r"(row_end), [last] "r"(stage + row_bytes - 4)
-                    : "cc", "memory");
-            }
-            stage += row_bytes;
-            from += p->input_width * channels;
-        }
-    } else {
+        /* Inside the input, one chunk, no groups, rows of 4 bytes or more. */
+        c->rows.from = e->input + (e->in_y * p->input_width + e->in_x) * channels;
+        c->rows.to = to;
+        dsp_rows_im2col(&c->rows);
+        return;
+    }
+    {
         for (row = 0; row < p->filter_height; ++row) {
             const int32_t at = row * row_bytes;
             const int32_t y = e->in_y + row;
@@ -392,7 +435,7 @@ static void take_max_pair(dsp_conv *c)
 static void run_channels(dsp_conv *c, int pair)
 {
     const int8_t *const weights =
-        c->k < 4 ? (const int8_t *)c->local + 4 : c->filter + c->first * c->k;
+        c->k < 4 ? (const int8_t *)(c->buffer + 8) + 4 : c->filter + c->first * c->k;
     dsp_job *const job = &c->job;
     for (c->k0 = 0; c->k0 < c->k; c->k0 += POCKET_DSP_K_MAX) {
         c->k1 = c->k0 + POCKET_DSP_K_MAX < c->k ? c->k0 + POCKET_DSP_K_MAX : c->k;
@@ -419,7 +462,7 @@ static void run_channels(dsp_conv *c, int pair)
 }
 
 /* Fills c->base: bias[c] - input_zero_point * sum of filter c, modulo 2^32 (odd count: the last
- * one twice); K < 4: the block's weights into c->local. */
+ * one twice); K < 4: the block's weights into the int16 buffer, past the lanes. */
 static void bases(dsp_conv *c)
 {
     int32_t j, i;
@@ -432,7 +475,10 @@ static void bases(dsp_conv *c)
                                (uint32_t)c->p->input_zero_point * (uint32_t)sum);
     }
     if (c->count & 1) c->base[c->count] = c->base[c->count - 1];
-    if (c->k < 4) memcpy(c->local + 4, c->filter + c->first * c->k, (uint32_t)(c->count * c->k));
+    if (c->k < 4) { /* after the 4 words of lanes that K < 4 uses */
+        memcpy((int8_t *)(c->buffer + 8) + 4, c->filter + c->first * c->k,
+               (uint32_t)(c->count * c->k));
+    }
 }
 
 static void run_block(dsp_conv *c)
@@ -476,6 +522,15 @@ pocket_status pocket_conv2d_s8(const pocket_conv2d_params *params, const int8_t 
                    ? 1
                    : params->pool.filter_height * params->pool.filter_width;
     c.stage[0] = 0; /* read, masked, by the last word of a chunk under 4 bytes */
+    c.fast = c.group_channels == params->input_channels && c.k <= POCKET_DSP_K_MAX &&
+             c.row_bytes >= 4;
+    c.rows.stride = params->input_width * params->input_channels;
+    c.rows.rows = params->filter_height;
+    c.rows.row_bytes = c.row_bytes;
+    c.rows.stage = c.stage + 1;
+    c.rows.words = (c.k - 1) / 4;
+    c.rows.mask = ~0u << (8 * (4 * c.rows.words + 4 - c.k));
+    c.rows.last = (const int8_t *)c.stage + c.k;
     per_group = params->output_channels / params->groups;
     for (c.first = 0; c.first < params->output_channels; c.first += c.count) {
         group_end = (c.first / per_group + 1) * per_group;
