@@ -232,19 +232,48 @@ static void put(dsp_conv *c, int32_t at, int32_t length, const int8_t *source)
     memcpy(to + n - 4, source + n - 4, 4);
 }
 
+/* Rows of up to this many bytes are copied by the unrolled sequence below (16 words + the last). */
+#define DSP_UNROLLED_ROW 68
+#define DSP_COPY(K) "ldr.w r8, [r1, #" #K "]\n\tstr.w r8, [r5, #" #K "]\n\t"
+#define DSP_COPY_WORDS                                                                         \
+    DSP_COPY(60) DSP_COPY(56) DSP_COPY(52) DSP_COPY(48) DSP_COPY(44) DSP_COPY(40) DSP_COPY(36) \
+    DSP_COPY(32) DSP_COPY(28) DSP_COPY(24) DSP_COPY(20) DSP_COPY(16) DSP_COPY(12) DSP_COPY(8)  \
+    DSP_COPY(4) DSP_COPY(0)
+
 /* Copies the rows into stage (word loads and stores, the row's last word again at its end),
  * then widens stage into the int16 lanes: bytes 0/2 and 1/3 of each word (SXTB16, SXTB16 ROR
  * #8), the last word masked. */
 __attribute__((naked, noinline)) static void dsp_rows_im2col(__attribute__((unused)) const dsp_rows *r)
 {
     __asm__ volatile(
-        "push {r4-r9, lr}\n\t"
+        ".balign 4\n\t"                 /* the section too: ADR below is resolved by the assembler */
+        "push {r4-r10, lr}\n\t"
         "ldrd r1, r2, [r0]\n\t"          /* from, stride */
         "ldrd r3, r4, [r0, #8]\n\t"      /* rows, row_bytes */
         "ldr r5, [r0, #16]\n\t"          /* the row's place in stage */
-        "sub r9, r4, #4\n\t"
+        "sub r9, r4, #4\n\t"             /* the row's last word */
+        "cmp r4, #" DSP_STR(DSP_UNROLLED_ROW) "\n\t"
+        "bgt 5f\n\t"
+        /* rows of up to 68 bytes: words (row_bytes - 1) / 4 - 1 .. 0 of the unrolled copy */
+        "add r10, r9, #3\n\t"
+        "lsr r10, r10, #2\n\t"
+        "adr.w r6, 9f\n\t"
+        "sub r10, r6, r10, lsl #3\n\t"
+        "orr r10, r10, #1\n\t"
         "1:\n\t"
-        "add r6, r1, r9\n\t"             /* the row's last word */
+        "bx r10\n\t"
+        DSP_COPY_WORDS
+        "9:\n\t"
+        "ldr.w r8, [r1, r9]\n\t"
+        "str.w r8, [r5, r9]\n\t"
+        "add r5, r5, r4\n\t"
+        "add r1, r1, r2\n\t"
+        "subs r3, r3, #1\n\t"
+        "bne 1b\n\t"
+        "b 6f\n\t"
+        /* longer rows: a loop */
+        "5:\n\t"
+        "add r6, r1, r9\n\t"
         "mov r7, r1\n\t"
         "mov r12, r5\n\t"
         "2:\n\t"
@@ -257,7 +286,8 @@ __attribute__((naked, noinline)) static void dsp_rows_im2col(__attribute__((unus
         "add r5, r5, r4\n\t"
         "add r1, r1, r2\n\t"
         "subs r3, r3, #1\n\t"
-        "bne 1b\n\t"
+        "bne 5b\n\t"
+        "6:\n\t"
         "ldr r1, [r0, #16]\n\t"          /* widening: stage */
         "ldrd r2, r3, [r0, #20]\n\t"     /* to, words */
         "add r6, r2, r3, lsl #4\n\t"
@@ -278,7 +308,7 @@ __attribute__((naked, noinline)) static void dsp_rows_im2col(__attribute__((unus
         "sxtb16 r7, r8\n\t"
         "sxtb16 r8, r8, ror #8\n\t"
         "strd r7, r8, [r2]\n\t"
-        "pop {r4-r9, pc}\n\t");
+        "pop {r4-r10, pc}\n\t");
 }
 
 /* The window of one position, chunk [k0, k1), into stage; then widened into lanes `slot`. */
