@@ -500,7 +500,15 @@ static void bases(dsp_conv *c)
         const int32_t channel = c->first + j;
         const int8_t *weights = c->filter + channel * c->k;
         int32_t sum = 0;
-        for (i = 0; i < c->k; ++i) sum += weights[i];
+        for (i = 0; i + 4 <= c->k; i += 4) { /* four bytes: two SXTB16 lanes pairs, SMLAD by 1 */
+            const uint32_t word = load_word(weights + i), ones = 0x00010001u;
+            uint32_t even, odd;
+            __asm__("sxtb16 %0, %1" : "=r"(even) : "r"(word));
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(odd) : "r"(word));
+            __asm__("smlad %0, %1, %2, %0" : "+r"(sum) : "r"(even), "r"(ones));
+            __asm__("smlad %0, %1, %2, %0" : "+r"(sum) : "r"(odd), "r"(ones));
+        }
+        for (; i < c->k; ++i) sum += weights[i];
         c->base[j] = (int32_t)((uint32_t)(c->bias != 0 ? c->bias[channel] : 0) -
                                (uint32_t)c->p->input_zero_point * (uint32_t)sum);
     }
