@@ -162,6 +162,7 @@ typedef struct dsp_entry {
     int32_t in_y, in_x;   /* top-left of the window (may be in the padding) */
     int32_t first, last;  /* first / last position of its pooling window */
     int8_t *out;          /* output pixel, at the block's first channel */
+    const int8_t *from;   /* inside the input and c->fast: the window's first byte; else 0 */
 } dsp_entry;
 
 /* The im2col of one position inside the input, one chunk, no groups, rows of >= 4 bytes (field
@@ -323,14 +324,6 @@ static void im2col(dsp_conv *c, const dsp_entry *e, int32_t slot)
     int32_t *to = c->buffer + 2 * slot;
     const int32_t row_bytes = c->row_bytes;
     uint32_t word;
-    if (c->fast && e->in_x >= 0 && e->in_y >= 0 && e->in_x + p->filter_width <= p->input_width &&
-        e->in_y + p->filter_height <= p->input_height) {
-        /* Inside the input, one chunk, no groups, rows of 4 bytes or more. */
-        c->rows.from = e->input + (e->in_y * p->input_width + e->in_x) * channels;
-        c->rows.to = to;
-        dsp_rows_im2col(&c->rows);
-        return;
-    }
     {
         for (row = 0; row < p->filter_height; ++row) {
             const int32_t at = row * row_bytes;
@@ -399,12 +392,26 @@ static void entry_at(dsp_conv *c, int32_t t, dsp_entry *e)
     e->first = in_window == 0;
     e->last = in_window == c->window - 1;
     e->out = c->output + pixel * p->output_channels + c->first;
+    e->from = 0;
+    if (c->fast && e->in_x >= 0 && e->in_y >= 0 && e->in_x + p->filter_width <= p->input_width &&
+        e->in_y + p->filter_height <= p->input_height) {
+        e->from = e->input + (e->in_y * p->input_width + e->in_x) * p->input_channels;
+    }
 }
 
 static void fill(dsp_conv *c, int pair)
 {
-    im2col(c, &c->entry[0], 0);
-    if (pair) im2col(c, &c->entry[1], 1);
+    int32_t slot;
+    for (slot = 0; slot <= pair; ++slot) {
+        const dsp_entry *const e = &c->entry[slot];
+        if (e->from != 0) {
+            c->rows.from = e->from;
+            c->rows.to = c->buffer + 2 * slot;
+            dsp_rows_im2col(&c->rows);
+        } else {
+            im2col(c, e, slot);
+        }
+    }
 }
 
 __attribute__((noinline)) static int32_t requantize(const dsp_conv *c, int32_t acc, int32_t channel)
