@@ -300,9 +300,21 @@ TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
   EXPECT_EQ(again["float_eval"]["accuracy"], r["float_eval"]["accuracy"]);
 }
 
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
 TEST(CliLab, InterruptedRunLeavesNoReport) {
   const std::string dir = test::temp_path("killed");
   const std::string err = test::temp_path("killed.err");
+  // The --out of an earlier, finished run: its report must not survive next to this run's files.
+  fs::create_directories(dir + "/figures");
+  for (const char* name : {"report.md", "report.html", "results.json", "figures/confusion.svg", "figures/old-layer.svg"}) {
+    write_text(dir + "/" + name, "an earlier run's report\n");
+  }
+  // The user's own files in --out are left alone.
+  const std::set<std::string> user_files = {"notes.txt", "figures/sketch.png"};
+  for (const std::string& name : user_files) write_text(dir + "/" + name, "the user's\n");
   // A run on a given model (no training), interrupted with SIGINT (Ctrl-C) in the quantization table.
   // env --default-signal=INT: a background job of a non-interactive shell (and anything started
   // with SIGINT ignored) would ignore SIGINT; a terminal's Ctrl-C reaches a foreground run as here.
@@ -318,9 +330,11 @@ TEST(CliLab, InterruptedRunLeavesNoReport) {
   for (const char* name : {"report.md", "report.html", "results.json", "lenet.pqm"}) {
     EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
   }
-  size_t files = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) files += entry.is_regular_file() ? 1 : 0;
-  EXPECT_EQ(files, 0u) << "a killed run left files in " << dir;
+  std::set<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) files.insert(fs::relative(entry.path(), dir).generic_string());
+  }
+  EXPECT_EQ(files, user_files) << "a killed run left files in " << dir;
 }
 
 TEST(CliLab, MissingCortexM4ToolsAreReportedNotRun) {

@@ -483,8 +483,9 @@ struct OutputFile {
   std::string contents;
 };
 
-// Writes every file to a temporary name first, then renames them all: a run killed before this
-// point leaves no report file, and one killed during it leaves only whole files.
+// Writes every file to a temporary name first, then renames them all in the order given (the
+// figures first, report.md, report.html and results.json last): a run killed before this point
+// leaves no report file, and one killed during it leaves only whole files of this run.
 Status write_outputs(const std::vector<OutputFile>& files) {
   std::vector<std::string> temps;
   const auto cleanup = [&] {
@@ -530,6 +531,18 @@ Status prepare_out_dir(const LabOptions& o) {
   }
   for (const auto& entry : fs::directory_iterator(fs::path(o.out) / "figures", ec)) {
     if (entry.path().extension() == ".partial") fs::remove(entry.path(), ec);
+  }
+  // The previous run's report: a run interrupted from here on must not leave it next to this
+  // run's model files. Only the files the lab writes (never the --model it reads).
+  std::vector<fs::path> old_report;
+  for (const char* name : {"report.md", "report.html", "results.json"}) old_report.push_back(fs::path(o.out) / name);
+  for (const auto& entry : fs::directory_iterator(fs::path(o.out) / "figures", ec)) {
+    if (entry.path().extension() == ".svg" && entry.is_regular_file(ec)) old_report.push_back(entry.path());
+  }
+  for (const fs::path& p : old_report) {
+    if (!fs::exists(p, ec)) continue;
+    if (!o.model.empty() && fs::equivalent(p, o.model, ec)) continue;
+    if (!fs::remove(p, ec) && ec) return Error{"cannot remove the previous report file " + p.string() + ": " + ec.message()};
   }
   return Status::ok();
 }
