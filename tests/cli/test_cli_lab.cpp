@@ -312,8 +312,15 @@ TEST(CliLab, InterruptedRunLeavesNoReport) {
   for (const char* name : {"report.md", "report.html", "results.json", "figures/confusion.svg", "figures/old-layer.svg"}) {
     write_text(dir + "/" + name, "an earlier run's report\n");
   }
-  // The user's own files in --out are left alone.
-  const std::set<std::string> user_files = {"notes.txt", "figures/sketch.png"};
+  // Temporary files of a run killed while writing (`*.partial`, write_file_atomic's `*.tmp.<pid>`).
+  for (const char* name : {"lenet.onnx.tmp.4242", "lenet.pqm.tmp.17", "lenet.train.json.tmp.9", "results.json.partial",
+                           "report.md.partial.tmp.4242", "report.html.tmp.1", "figures/confusion.svg.partial",
+                           "figures/conv1-weight.svg.partial.tmp.4242", "figures/x.svg.tmp.3"}) {
+    write_text(dir + "/" + name, "a killed run's temporary file\n");
+  }
+  // The user's own files in --out are left alone, even with names alike.
+  const std::set<std::string> user_files = {"notes.txt", "figures/sketch.png", "data.tmp.1", "mylenet.onnx.tmp.2",
+                                            "report.md.bak", "figures/sketch.png.partial"};
   for (const std::string& name : user_files) write_text(dir + "/" + name, "the user's\n");
   // A run on a given model (no training), interrupted with SIGINT (Ctrl-C) in the quantization table.
   // env --default-signal=INT: a background job of a non-interactive shell (and anything started

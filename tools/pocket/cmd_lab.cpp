@@ -511,6 +511,25 @@ Status write_outputs(const std::vector<OutputFile>& files) {
   return Status::ok();
 }
 
+// A temporary file name of the lab's own outputs: one of them (in figures/, any `*.svg`) followed
+// by `.partial` and/or write_file_atomic's `.tmp.<pid>`.
+bool is_lab_temp_name(const std::string& name, bool in_figures) {
+  const auto is_temp_suffix = [](const std::string& rest) {
+    return rest == ".partial" || rest.rfind(".tmp.", 0) == 0 || rest.rfind(".partial.tmp.", 0) == 0;
+  };
+  if (in_figures) {
+    const size_t svg = name.find(".svg.");
+    return svg != std::string::npos && svg > 0 && is_temp_suffix(name.substr(svg + 4));
+  }
+  for (const char* out : {"lenet.onnx", "lenet.pqm", "lenet.train.json", "results.json", "report.md", "report.html"}) {
+    const std::string base = out;
+    if (name.size() > base.size() && name.compare(0, base.size(), base) == 0 && is_temp_suffix(name.substr(base.size()))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status prepare_out_dir(const LabOptions& o) {
   std::error_code ec;
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec)) {
@@ -525,12 +544,13 @@ Status prepare_out_dir(const LabOptions& o) {
       POCKET_TRY(check_not_overwriting((fs::path(o.out) / name).string(), {o.model}));
     }
   }
-  // Leftovers of a run killed while writing its report.
+  // Leftovers of a killed run: the lab's own temporary names (`*.partial` and write_file_atomic's
+  // `*.tmp.<pid>`), in --out and --out/figures.
   for (const auto& entry : fs::directory_iterator(o.out, ec)) {
-    if (entry.path().extension() == ".partial") fs::remove(entry.path(), ec);
+    if (entry.is_regular_file(ec) && is_lab_temp_name(entry.path().filename().string(), false)) fs::remove(entry.path(), ec);
   }
   for (const auto& entry : fs::directory_iterator(fs::path(o.out) / "figures", ec)) {
-    if (entry.path().extension() == ".partial") fs::remove(entry.path(), ec);
+    if (entry.is_regular_file(ec) && is_lab_temp_name(entry.path().filename().string(), true)) fs::remove(entry.path(), ec);
   }
   // The previous run's report: a run interrupted from here on must not leave it next to this
   // run's model files. Only the files the lab writes (never the --model it reads).
