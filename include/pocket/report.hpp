@@ -102,7 +102,9 @@ class Document {
   void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
   void preformatted(const std::string& text);
   // `name` is the figure's file name without extension ([a-z0-9_-]); `svg` from the charts above.
-  void figure(const std::string& name, const std::string& caption, const std::string& svg);
+  // A name already taken by an earlier figure gets "-2", "-3", ... appended (two tensors whose
+  // names differ only in case or punctuation); returns the name the figure got.
+  std::string figure(const std::string& name, const std::string& caption, const std::string& svg);
 
   struct FigureFile {
     std::string name;

@@ -1,6 +1,8 @@
 // The report document: Markdown and self-contained HTML writers (see include/pocket/report.hpp).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "pocket/report.hpp"
 #include "pocket/status.hpp"
 
@@ -87,11 +89,16 @@ void Document::table(const std::vector<std::string>& header, const std::vector<s
 }
 void Document::preformatted(const std::string& text) { blocks_.push_back({Kind::Preformatted, text, {}, {}, 0}); }
 
-void Document::figure(const std::string& name, const std::string& caption, const std::string& svg) {
+std::string Document::figure(const std::string& name, const std::string& caption, const std::string& svg) {
   POCKET_CHECK(valid_figure_name(name), "figure name must be [a-z0-9_-]+: " + name);
-  for (const FigureFile& f : figures_) POCKET_CHECK(f.name != name, "duplicate figure name " + name);
-  figures_.push_back({name, svg});
+  const auto taken = [&](const std::string& n) {
+    return std::any_of(figures_.begin(), figures_.end(), [&](const FigureFile& f) { return f.name == n; });
+  };
+  std::string unique = name;
+  for (int i = 2; taken(unique); ++i) unique = name + "-" + std::to_string(i);
+  figures_.push_back({unique, svg});
   blocks_.push_back({Kind::Figure, caption, {}, {}, figures_.size() - 1});
+  return unique;
 }
 
 std::string Document::markdown(const std::string& figure_dir) const {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <regex>
+#include <set>
 #include <string>
 
 #include "pocket/report.hpp"
@@ -219,6 +220,28 @@ TEST(ReportDocument, MarkdownAndHtml) {
   const auto links = root->all("a");
   ASSERT_EQ(links.size(), 1u);
   EXPECT_EQ(links[0]->attr("href"), "#s1");
+}
+
+// Two values whose names differ only in case or punctuation ("relu1" renamed "Pool1" next to
+// "pool1", "a.b" next to "a_b") give the same figure name: each figure gets a file of its own.
+TEST(ReportDocument, FigureNamesAreMadeUnique) {
+  Document d("t");
+  HistogramChart h;
+  h.lo = 0;
+  h.hi = 1;
+  h.counts = {1, 2};
+  EXPECT_EQ(d.figure("activations-a-b", "a.b", histogram_svg(h)), "activations-a-b");
+  EXPECT_EQ(d.figure("activations-a-b", "a_b", histogram_svg(h)), "activations-a-b-2");
+  EXPECT_EQ(d.figure("activations-a-b-2", "a-b-2", histogram_svg(h)), "activations-a-b-2-2");
+  EXPECT_EQ(d.figure("activations-a-b", "a b", histogram_svg(h)), "activations-a-b-3");
+  ASSERT_EQ(d.figures().size(), 4u);
+  std::set<std::string> names;
+  for (const auto& f : d.figures()) names.insert(f.name);
+  EXPECT_EQ(names.size(), 4u);
+  const std::string md = d.markdown("figures");
+  EXPECT_NE(md.find("](figures/activations-a-b-2.svg)"), std::string::npos) << md;
+  EXPECT_NE(md.find("![a b](figures/activations-a-b-3.svg)"), std::string::npos) << md;
+  EXPECT_NE(parse_ok(d.html()), nullptr);
 }
 
 TEST(ReportDocument, UnmatchedBacktickStaysText) {
