@@ -107,7 +107,7 @@ Result<Generated> generate(const QModel& model, const engine::Plan& plan, const 
 // Writes every file under `dir` (created if missing; existing files are replaced atomically).
 Status write_files(const Generated& generated, const std::string& dir);
 
-// A valid C identifier made of [a-z0-9_], not starting with a digit: an error says what to pass.
+// A valid C identifier made of [a-z0-9_], starting with a letter, not pocket*: an error says what to pass.
 Status check_prefix(const std::string& prefix);
 
 }  // namespace pocket::codegen

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #if !defined(__OPTIMIZE__)
-#error "pocket_fully_connected_dsp.c needs -Og or higher: its inline assembly keeps 14 values in registers (build the reference kernels, DSP=0, for -O0)"
+#error "pocket_fully_connected_dsp.c needs -Og or higher and no frame pointer: its inline assembly keeps 14 values in registers (build the reference kernels, DSP=0, for -O0 or -fno-omit-frame-pointer)"
 #endif
 
 #include "pocket_dsp.h"

@@ -60,6 +60,8 @@ std::string c_macro_int(int64_t value) {
 std::string c_double_text(double value) { return fmt::format("{:.9g}", value); }
 
 std::string c_float(double value) {
+  // Scales are finite and positive (the model loader checks them); keep the macro valid C anyway.
+  if (!std::isfinite(value)) return "(0.0f / 0.0f)";
   std::string s = c_double_text(value);
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
   s += "f";
@@ -84,7 +86,9 @@ std::string c_list(std::span<const int64_t> values, size_t per_line, int indent)
 
 std::string comment_safe(std::string_view text) {
   std::string out(text);
+  // Neither the end of the comment nor a nested opener (which -Wcomment, part of -Wall, rejects).
   for (size_t at = out.find("*/"); at != std::string::npos; at = out.find("*/", at)) out.replace(at, 2, "* /");
+  for (size_t at = out.find("/*"); at != std::string::npos; at = out.find("/*", at)) out.replace(at, 2, "/ *");
   for (char& c : out) {
     if (c == '\n' || c == '\r') c = ' ';
   }
@@ -177,10 +181,13 @@ int64_t struct_bytes(engine::LayerKind kind) {
   return 0;
 }
 
-// Unique identifiers: a clash gets the index appended.
+// Unique identifiers: a clash gets the index appended. Names the generated files use for the model
+// as a whole (<PREFIX>_PIXEL_MULTIPLIER, <prefix>_pixel_shift, <prefix>_arena, ...) are taken
+// already, so that a layer or tensor called "pixel" or "input" gets another identifier.
 std::vector<std::string> unique_ids(const std::vector<std::string>& names, const std::string& fallback) {
   std::vector<std::string> ids;
-  std::set<std::string> used;
+  std::set<std::string> used = {"pixel", "input", "output", "arena", "run", "layer", "macs", "scratch",
+                                "weight", "bias", "profile"};
   for (size_t i = 0; i < names.size(); ++i) {
     std::string id = lower_identifier(names[i].empty() ? fallback + std::to_string(i) : names[i]);
     if (used.count(id)) {
@@ -262,11 +269,13 @@ Result<Target> parse_target(const std::string& name) {
 }
 
 Status check_prefix(const std::string& prefix) {
-  bool ok = !prefix.empty() && prefix.size() <= 40 && !std::isdigit(static_cast<unsigned char>(prefix[0]));
+  // Not starting with a digit, nor with '_' (C reserves _X and __ names at file scope).
+  bool ok = !prefix.empty() && prefix.size() <= 40 && !std::isdigit(static_cast<unsigned char>(prefix[0])) &&
+            prefix[0] != '_';
   for (char c : prefix) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   if (!ok) {
     return Error{"prefix '" + prefix + "' is not a lower-case C identifier of at most 40 characters ([a-z0-9_], "
-                 "not starting with a digit), e.g. --prefix lenet"};
+                 "starting with a letter), e.g. --prefix lenet"};
   }
   if (prefix.rfind("pocket", 0) == 0) return Error{"prefix '" + prefix + "' would clash with the runtime's pocket_* names"};
   return {};

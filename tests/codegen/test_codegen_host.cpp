@@ -209,6 +209,33 @@ int main(void)
   EXPECT_NE(out.find("failures 0"), std::string::npos) << out;
 }
 
+// Layer names are the model's (from ONNX): ones that spell the generator's own names ("Pixel" would
+// give <PREFIX>_PIXEL_MULTIPLIER twice, "input" ...) or hold a comment opener ("/*", which -Wall
+// rejects inside a comment) still give code that compiles with -Werror and matches the engine.
+TEST(CodegenHost, AwkwardLayerNamesStillCompileAndMatch) {
+  ASSERT_TRUE(have_cifar());
+  QModel model = quantize_fixture("lenet_bias");
+  const std::map<std::string, std::string> renames = {
+      {"/conv1/Conv", "Pixel"}, {"/conv2/Conv", "x/*y*/z"}, {"/fc1/Gemm", "input"}, {"/fc2/Gemm", "arena"}};
+  size_t renamed = 0;
+  for (Node& node : model.graph.nodes) {
+    const auto it = renames.find(node.name);
+    if (it != renames.end()) {
+      node.name = it->second;
+      ++renamed;
+    }
+  }
+  ASSERT_EQ(renamed, renames.size());
+  const std::string work = fresh_dir("awkward_names");
+  ASSERT_TRUE(save_qmodel(model, work + "/awkward.pqm"));
+  std::string out;
+  ASSERT_EQ(pocket_gen(work, "awkward.pqm --out gen --main --images 5 --target host", &out), 0) << out;
+  ASSERT_EQ(make(work + "/gen", "run", &out), 0) << out;
+  const std::string h = read_text(work + "/gen/model.h");
+  EXPECT_EQ(h.find("/*y"), std::string::npos);
+  EXPECT_NE(h.find("#define MODEL_PIXEL_MULTIPLIER "), std::string::npos);
+}
+
 // Every fixture model (set normalisation lab) generates, compiles with -Werror and matches the
 // host engine byte for byte on 20 test images.
 TEST(CodegenHost, FixturesGenerateCompileAndMatch) {
@@ -232,6 +259,8 @@ TEST(CodegenHost, CliErrorsSayWhatToDo) {
   std::string out;
   EXPECT_NE(pocket_gen(work, "'" + pqm + "' --out gen --prefix Bad-Name", &out), 0);
   EXPECT_NE(out.find("lower-case C identifier"), std::string::npos) << out;
+  EXPECT_NE(pocket_gen(work, "'" + pqm + "' --out gen --prefix _net", &out), 0);  // reserved in C
+  EXPECT_NE(out.find("starting with a letter"), std::string::npos) << out;
   EXPECT_NE(pocket_gen(work, "'" + pqm + "' --out gen --target host", &out), 0);
   EXPECT_NE(out.find("add --main"), std::string::npos) << out;
   EXPECT_NE(pocket_gen(work, "'" + pqm + "' --out gen --target avr", &out), 0);

@@ -110,8 +110,8 @@ void register_gen(CLI::App& app) {
       "gen", "Generate plain C99 for a quantized model (.pqm): model.h, model.c, the runtime kernels; optionally a "
              "self-checking main.c and a Makefile for the host, Cortex-M4/M3 or RV32IMC (QEMU)");
   sub->add_option("model", opts->model, "Quantized model (.pqm, from `pocket quantize`)")->required();
-  sub->add_option("--out", opts->out, "Output directory (created if missing; generated files are replaced)")->required();
-  sub->add_option("--prefix", opts->prefix, "C prefix: <prefix>_run, <PREFIX>_ARENA_BYTES ([a-z0-9_])")
+  sub->add_option("--out", opts->out, "Output directory (created if missing; the files pocket gen writes are replaced, each atomically; other files there are left alone)")->required();
+  sub->add_option("--prefix", opts->prefix, "C prefix: <prefix>_run, <PREFIX>_ARENA_BYTES ([a-z0-9_], starting with a letter)")
       ->capture_default_str();
   sub->add_flag("--main", opts->main,
                 "Also write main.c: embedded CIFAR-10 test images and the host engine's outputs; exit status 0 only if "
