@@ -225,7 +225,11 @@ void check_html(const std::string& html, size_t expected_figures) {
 TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
   const std::string dir = test::temp_path("lab");
   std::string out;
-  ASSERT_EQ(pocket_cli("lab --quick --out " + quoted(dir), &out), 0) << out;
+  // --resume with nothing to resume: trains, and says why on a line that stays.
+  ASSERT_EQ(pocket_cli("lab --quick --resume --out " + quoted(dir), &out), 0) << out;
+  EXPECT_NE(out.find("--resume: not reusing the training in " + dir + ": no finished training in the output directory; training again\n"),
+            std::string::npos)
+      << out;
   // Progress: every stage named, on stderr (captured with stdout here).
   for (int i = 1; i <= 12; ++i) EXPECT_NE(out.find("[" + std::to_string(i) + "/12]"), std::string::npos) << out;
   EXPECT_NE(out.find("train LeNet-5"), std::string::npos);
@@ -234,6 +238,7 @@ TEST(CliLab, QuickRunReportAgreesWithSubcommandsAndResumeReusesTraining) {
   ASSERT_FALSE(r.is_discarded());
   EXPECT_EQ(r["quick"], true);
   EXPECT_EQ(r["training"]["source"], "trained");
+  EXPECT_EQ(r["training"]["resume_refused_because"], "no finished training in the output directory");
   EXPECT_GT(r["float_eval"]["accuracy"].get<double>(), 25.0);  // chance is 10 %
   EXPECT_NEAR(r["int8_eval"]["accuracy"].get<double>(), r["float_eval"]["accuracy"].get<double>(), 3.0);
   ASSERT_EQ(r["calibration_experiments"].size(), 4u);
@@ -342,6 +347,24 @@ TEST(CliLab, InterruptedRunLeavesNoReport) {
     if (entry.is_regular_file()) files.insert(fs::relative(entry.path(), dir).generic_string());
   }
   EXPECT_EQ(files, user_files) << "a killed run left files in " << dir;
+}
+
+TEST(CliLab, ResumeWithAStampWithoutResultSaysWhyAndTrains) {
+  const std::string dir = test::temp_path("badstamp");
+  const std::string err = test::temp_path("badstamp.err");
+  fs::create_directories(dir);
+  fs::copy_file(test::fixture_path("lenet_nobias.onnx"), dir + "/lenet.onnx");
+  write_text(dir + "/lenet.train.json", R"({"settings": {}, "onnx_sha256": "0", "result": 5})");
+  // Interrupted once it has said why (the training that follows is the quick run's, tested above).
+  const std::string cmd = "POCKET_DATA=" + quoted(test::data_dir()) + " env --default-signal=INT " + quoted(test::cli_path()) +
+                          " lab --quick --resume --out " + quoted(dir) + " 2>" + quoted(err) + " & pid=$!; "
+                          "for i in $(seq 1 600); do grep -q 'training again' " + quoted(err) +
+                          " && break; sleep 0.1; done; kill -INT $pid; wait $pid; echo status=$?";
+  std::string out;
+  ASSERT_EQ(test::run_command(cmd, &out), 0) << out;
+  EXPECT_NE(out.find("status=130"), std::string::npos) << out << read_text(err);  // still running: not thrown
+  EXPECT_NE(read_text(err).find("is not a training stamp (its \"result\" is not an object); training again"), std::string::npos)
+      << read_text(err);
 }
 
 TEST(CliLab, MissingCortexM4ToolsAreReportedNotRun) {

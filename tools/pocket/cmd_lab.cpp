@@ -115,6 +115,8 @@ class Stages {
                              format_duration(seconds_since(start_))),
                  true);
   }
+  // A line of its own that stays (on a terminal and in a log), between the updates.
+  void note(const std::string& text) { line_.update(fmt::format("[{}/{}] {}: {}", index_, total_, name_, text), true); }
   const json& timings() const { return timings_; }
   double total_seconds() const { return seconds_since(start_); }
 
@@ -180,9 +182,11 @@ Result<json> reusable_training(const std::string& onnx, const std::string& stamp
   auto text = read_file_text(stamp_path);
   if (!text) return Error{text.message()};
   const json stamp = json::parse(*text, nullptr, false);
-  if (stamp.is_discarded() || !stamp.contains("settings") || !stamp.contains("onnx_sha256")) {
-    return Error{stamp_path + " is not a training stamp"};
+  if (stamp.is_discarded() || !stamp.is_object()) return Error{stamp_path + " is not a training stamp (not a JSON object)"};
+  for (const char* key : {"settings", "onnx_sha256", "result"}) {
+    if (!stamp.contains(key)) return Error{stamp_path + " is not a training stamp (no \"" + key + "\")"};
   }
+  if (!stamp["result"].is_object()) return Error{stamp_path + " is not a training stamp (its \"result\" is not an object)"};
   if (stamp["settings"] != wanted) return Error{"it was trained with other settings (" + stamp["settings"].dump() + ")"};
   if (stamp["onnx_sha256"] != file_sha256(onnx)) return Error{onnx + " changed since it was trained"};
   return stamp;
@@ -212,6 +216,7 @@ Result<Model> obtain_model(const LabOptions& o, const Settings& s, const Dataset
   const std::string stamp_path = (fs::path(o.out) / "lenet.train.json").string();
   const json wanted = train_stamp(o, c, bias, train_set);
   m.path = onnx;
+  std::string resume_refused;  // why --resume could not reuse the training in --out
   if (o.resume) {
     auto stamp = reusable_training(onnx, stamp_path, wanted);
     if (stamp) {
@@ -223,7 +228,8 @@ Result<Model> obtain_model(const LabOptions& o, const Settings& s, const Dataset
       stages.end("reused the finished training in " + onnx);
       return m;
     }
-    stages.update("--resume: cannot reuse (" + stamp.message() + "): training");
+    resume_refused = stamp.message();
+    stages.note("--resume: not reusing the training in " + o.out + ": " + resume_refused + "; training again");
   }
   auto graph = make_model("lenet", bias, c.seed);
   if (!graph) return Error{graph.message()};
@@ -252,6 +258,7 @@ Result<Model> obtain_model(const LabOptions& o, const Settings& s, const Dataset
                 {"images_per_second", last.images_per_second},
                 {"parameters", m.graph.parameter_count()}};
   const json stamp = {{"settings", wanted}, {"onnx_sha256", file_sha256(onnx)}, {"result", m.training}};
+  if (o.resume) m.training["resume_refused_because"] = resume_refused;
   POCKET_TRY(write_file_atomic(stamp_path, stamp.dump(2) + "\n"));
   stages.end(fmt::format("train accuracy {:.2f}% after {} epoch(s)", last.accuracy, c.epochs));
   return m;
