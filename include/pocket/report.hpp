@@ -32,7 +32,8 @@ struct Marker {
 // A histogram from precomputed equal-width bins over [lo, hi]: one <rect class="bar"> per bin
 // (an empty bin has height 0). Heights are counts, or log(1 + count) with log_counts (a ReLU's spike
 // of zeros otherwise flattens everything else). The x axis spans [lo, hi] widened to include every
-// marker, so a mu - 3 sigma bound below the smallest value is still drawn where it falls.
+// marker, so a mu - 3 sigma bound below the smallest value is still drawn where it falls. A range
+// that is not finite draws no bars (a <text class="note"> says so); non-finite markers are left out.
 struct HistogramChart {
   std::string title;
   std::string x_label;
@@ -51,6 +52,7 @@ struct Series {
 
 // Lines with points (<circle class="point">) per series and a legend. x_tick_labels, if not empty,
 // replaces the numeric x ticks by labels at the given positions. Horizontal markers at y = position.
+// Non-finite points, tick positions and markers are left out.
 struct LineChart {
   std::string title;
   std::string x_label;

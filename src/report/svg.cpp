@@ -38,7 +38,8 @@ std::string format_number(double value, int digits) {
 std::vector<double> nice_ticks(double lo, double hi, int count) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) return {};
   if (hi < lo) std::swap(lo, hi);
-  if (lo == hi) return {lo};
+  // A range of a few ulps (or none): steps that small cannot be added to lo.
+  if (!(hi - lo > 1e-12 * std::max(std::fabs(lo), std::fabs(hi)))) return {lo};
   const double raw = (hi - lo) / std::max(1, count);
   const double exponent = std::floor(std::log10(raw));
   double mantissa = 1.0;
@@ -54,7 +55,8 @@ std::vector<double> nice_ticks(double lo, double hi, int count) {
   const double step = tick(1.0);
   std::vector<double> ticks;
   const double eps = step * 1e-9;
-  for (double i = std::ceil((lo - eps) / step); tick(i) <= hi + eps; i += 1.0) {
+  const size_t most = 10 * static_cast<size_t>(std::max(1, count)) + 10;  // never loop without end on rounding
+  for (double i = std::ceil((lo - eps) / step); tick(i) <= hi + eps && ticks.size() < most; i += 1.0) {
     double t = tick(i);
     if (std::fabs(t) < eps) t = 0.0;
     ticks.push_back(t);
@@ -85,12 +87,19 @@ struct Frame {
   double y1() const { return top; }
 };
 
-// Widens a degenerate or empty interval so that a scale over it is well defined.
+// Widens a degenerate, empty or non-finite interval (or one of a few ulps) so that a scale and
+// ticks over it are well defined.
 void widen(double& lo, double& hi) {
-  if (!(lo < hi)) {
-    const double pad = lo == 0.0 ? 1.0 : std::fabs(lo) * 0.1;
-    lo -= pad;
-    hi += pad;
+  if (!std::isfinite(lo) || !std::isfinite(hi)) {
+    lo = 0.0;
+    hi = 1.0;
+    return;
+  }
+  if (!(hi - lo > 1e-9 * std::max(std::fabs(lo), std::fabs(hi)))) {
+    const double mid = lo / 2 + hi / 2;
+    const double pad = mid == 0.0 ? 1.0 : std::fabs(mid) * 0.1;
+    lo = mid - pad;
+    hi = mid + pad;
   }
 }
 
@@ -170,8 +179,10 @@ void legend(std::string& s, const Frame& f, const std::vector<std::string>& name
 
 std::string histogram_svg(const HistogramChart& chart) {
   Frame f;
-  const size_t bins = chart.counts.size();
-  double dlo = chart.lo, dhi = chart.hi;
+  // A histogram over a range that is not finite has no bin edges: axes and a note, no bars.
+  const bool finite_range = std::isfinite(chart.lo) && std::isfinite(chart.hi);
+  const size_t bins = finite_range ? chart.counts.size() : 0;
+  double dlo = finite_range ? chart.lo : 0.0, dhi = finite_range ? chart.hi : 1.0;
   for (const Marker& m : chart.markers) {
     if (std::isfinite(m.position)) {
       dlo = std::min(dlo, m.position);
@@ -197,8 +208,12 @@ std::string histogram_svg(const HistogramChart& chart) {
   std::string s = open_svg(f, chart.title);
   axes(s, f, xs, ys, labelled(nice_ticks(dlo, dhi, 6)), yticks, chart.x_label,
        chart.log_counts ? "count (log scale)" : "count");
+  if (!finite_range) {
+    s += fmt::format("<text class=\"note\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">no bars: the range of the values is not finite</text>\n",
+                     n2((f.x0() + f.x1()) / 2), n2((f.y0() + f.y1()) / 2));
+  }
   s += "<g class=\"bars\" fill=\"#4c78a8\">\n";
-  const double w = bins ? (chart.hi - chart.lo) / static_cast<double>(bins) : 0.0;
+  const double w = bins ? (chart.hi - chart.lo) / static_cast<double>(bins) : 0.0;  // bins > 0: a finite range
   for (size_t i = 0; i < bins; ++i) {
     double x0 = xs(chart.lo + w * static_cast<double>(i));
     double x1 = xs(chart.lo + w * static_cast<double>(i + 1));
@@ -237,11 +252,18 @@ std::string line_chart_svg(const LineChart& chart) {
       yhi = std::max(yhi, se.y[i]);
     }
   }
+  // Non-finite tick positions and horizontal lines are left out (they have no place on the axes).
+  std::vector<std::pair<double, std::string>> x_tick_labels;
   for (const auto& [x, label] : chart.x_tick_labels) {
+    if (!std::isfinite(x)) continue;
+    x_tick_labels.emplace_back(x, label);
     xlo = std::min(xlo, x);
     xhi = std::max(xhi, x);
   }
+  std::vector<Marker> hlines;
   for (const Marker& m : chart.hlines) {
+    if (!std::isfinite(m.position)) continue;
+    hlines.push_back(m);
     ylo = std::min(ylo, m.position);
     yhi = std::max(yhi, m.position);
   }
@@ -254,10 +276,10 @@ std::string line_chart_svg(const LineChart& chart) {
   const Scale xs{xlo - xpad, xhi + xpad, f.x0(), f.x1()};
   const Scale ys{chart.y_from_zero && ylo >= 0 ? 0.0 : ylo - ypad, yhi + ypad, f.y0(), f.y1()};
   std::string s = open_svg(f, chart.title);
-  const auto xticks = chart.x_tick_labels.empty() ? labelled(nice_ticks(xlo, xhi, 6)) : chart.x_tick_labels;
+  const auto xticks = x_tick_labels.empty() ? labelled(nice_ticks(xlo, xhi, 6)) : x_tick_labels;
   axes(s, f, xs, ys, xticks, labelled(nice_ticks(ys.d0, ys.d1, 5)), chart.x_label, chart.y_label);
-  for (size_t j = 0; j < chart.hlines.size(); ++j) {
-    const Marker& m = chart.hlines[j];
+  for (size_t j = 0; j < hlines.size(); ++j) {
+    const Marker& m = hlines[j];
     const double y = ys(m.position);
     s += fmt::format("<line class=\"marker\" data-y=\"{0}\" x1=\"{1}\" y1=\"{2}\" x2=\"{3}\" y2=\"{2}\" stroke=\"{4}\" stroke-width=\"1.2\"{5}/>\n",
                      m.position, n2(f.x0()), n2(y), n2(f.x1()), m.color, dash(m));
@@ -299,6 +321,7 @@ std::string bar_chart_svg(const BarChart& chart) {
       hi = std::max(hi, v);
     }
   }
+  if (lo == 0.0 && hi == 0.0) hi = 1.0;  // all zero (or none): an axis from 0, not -1..1
   widen(lo, hi);
   const Scale xs{0.0, static_cast<double>(std::max<size_t>(n, 1)), f.x0(), f.x1()};
   const Scale ys{lo, hi * 1.12, f.y0(), f.y1()};

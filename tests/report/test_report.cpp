@@ -53,6 +53,85 @@ TEST(ReportNumbers, NiceTicks) {
   }
 }
 
+// A well-formed SVG without a "nan" or "inf" anywhere (coordinates, data attributes, labels).
+void expect_finite_svg(const std::string& svg, const std::string& what) {
+  EXPECT_NE(parse_ok(svg), nullptr) << what;
+  EXPECT_FALSE(std::regex_search(svg, std::regex(R"(\b(nan|inf)\b)", std::regex::icase))) << what << "\n" << svg;
+}
+
+TEST(ReportNumbers, NiceTicksOfAFewUlpsEnd) {
+  const double one_ulp = std::nextafter(1.0, 2.0) - 1.0;
+  for (const double span : {one_ulp, 3 * one_ulp, 1e-15}) {
+    const auto ticks = nice_ticks(1.0, 1.0 + span, 5);
+    EXPECT_FALSE(ticks.empty());
+    EXPECT_LE(ticks.size(), 60u);
+  }
+  const double big = 1e17;
+  EXPECT_LE(nice_ticks(big, std::nextafter(std::nextafter(big, 2 * big), 2 * big), 5).size(), 60u);
+  EXPECT_LE(nice_ticks(-1e-300, 1e-300, 5).size(), 60u);
+  HistogramChart h;
+  h.lo = 1.0;
+  h.hi = 1.0 + 2 * one_ulp;
+  h.counts = {3, 4};
+  expect_finite_svg(histogram_svg(h), "histogram over a few ulps");
+}
+
+TEST(ReportHistogram, NonFiniteRangeDrawsNoBarsAndNoNan) {
+  for (const auto& [lo, hi] : std::vector<std::pair<double, double>>{
+           {std::nan(""), 1.0}, {0.0, std::nan("")}, {-INFINITY, INFINITY}, {0.0, INFINITY}}) {
+    HistogramChart h;
+    h.title = "weights";
+    h.lo = lo;
+    h.hi = hi;
+    h.counts = {1, 2, 3};
+    h.markers = {{std::nan(""), "mean"}, {0.5, "half"}, {INFINITY, "max"}};
+    const std::string svg = histogram_svg(h);
+    expect_finite_svg(svg, "histogram lo " + std::to_string(lo) + " hi " + std::to_string(hi));
+    const auto root = parse_ok(svg);
+    ASSERT_NE(root, nullptr);
+    EXPECT_TRUE(with_class(*root, "rect", "bar").empty());
+    EXPECT_EQ(with_class(*root, "text", "note").size(), 1u);
+  }
+}
+
+TEST(ReportLineChart, NonFiniteReferenceLinesAndTicksAreLeftOut) {
+  LineChart c;
+  c.title = "accuracy";
+  c.series = {{"a", {1, 2, std::nan("")}, {50, 60, 70}}};
+  c.hlines = {{std::nan(""), "unknown"}, {INFINITY, "too high"}, {55, "float"}};
+  c.x_tick_labels = {{1, "one"}, {INFINITY, "never"}, {2, "two"}};
+  const std::string svg = line_chart_svg(c);
+  expect_finite_svg(svg, "line chart");
+  const auto root = parse_ok(svg);
+  ASSERT_NE(root, nullptr);
+  ASSERT_EQ(with_class(*root, "line", "marker").size(), 1u);
+  EXPECT_EQ(with_class(*root, "line", "marker")[0]->attr("data-y"), "55");
+  EXPECT_EQ(svg.find("never"), std::string::npos);
+}
+
+TEST(ReportBarChart, AllZeroValuesGiveAnAxisFromZero) {
+  BarChart c;
+  c.title = "bytes";
+  c.categories = {"a", "b"};
+  c.series = {{"s", {}, {0.0, 0.0}}};
+  const std::string svg = bar_chart_svg(c);
+  expect_finite_svg(svg, "all-zero bar chart");
+  const auto root = parse_ok(svg);
+  ASSERT_NE(root, nullptr);
+  // No tick below 0: the axis starts at 0.
+  for (const auto* t : root->all("text")) {
+    const std::string v = t->text;
+    EXPECT_FALSE(!v.empty() && v[0] == '-' && v.size() > 1 && std::isdigit(static_cast<unsigned char>(v[1]))) << v << "\n" << svg;
+  }
+  // The zero bars sit on the x axis, at the bottom of the plot.
+  const auto bars = with_class(*root, "rect", "bar");
+  ASSERT_EQ(bars.size(), 2u);
+  EXPECT_NEAR(attr_num(bars[0], "y"), 320 - 56, 0.01);
+  BarChart none;
+  none.title = "empty";
+  expect_finite_svg(bar_chart_svg(none), "bar chart without series");
+}
+
 TEST(ReportXml, Escape) {
   EXPECT_EQ(xml_escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
 }
