@@ -13,13 +13,23 @@ namespace {
 using nlohmann::json;
 using report::Document;
 
+// The value at `key` of an object; null if `obj` is not an object or has no such key. For what the
+// lab does not produce itself (the output of `make size` and `make count` may change).
+const json& field(const json& obj, const std::string& key) {
+  static const json null_value;
+  if (!obj.is_object()) return null_value;
+  const auto it = obj.find(key);
+  return it == obj.end() ? null_value : *it;
+}
+
+// A number, or "n/a" for null (an unknown number) and anything that is not a number.
 std::string num(const json& v, int digits = 5) {
-  if (v.is_null()) return "n/a";
+  if (!v.is_number()) return "n/a";
   return report::format_number(v.get<double>(), digits);
 }
-std::string pct(const json& v) { return v.is_null() ? "n/a" : fmt::format("{:.2f}%", v.get<double>()); }
-std::string integer(const json& v) { return v.is_null() ? "n/a" : std::to_string(v.get<int64_t>()); }
-std::string bytes(const json& v) { return integer(v) + " B"; }
+std::string pct(const json& v) { return v.is_number() ? fmt::format("{:.2f}%", v.get<double>()) : "n/a"; }
+std::string integer(const json& v) { return v.is_number() ? std::to_string(v.get<int64_t>()) : "n/a"; }
+std::string bytes(const json& v) { return v.is_number() ? integer(v) + " B" : "n/a"; }
 std::string band(const json& b) { return "[" + num(b["lo"]) + ", " + num(b["hi"]) + "]"; }
 std::string str(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 // The elements of a JSON array (strings as they are, numbers as JSON) joined by `sep`.
@@ -73,13 +83,13 @@ void summary(Document& d, const json& r) {
                   bytes(r["footprint"]["int8_arena_bytes"])),
   };
   if (m4.value("status", "") == "passed") {
-    const json& size = m4["size"]["values"];
-    const json& count = m4["count"]["values"];
+    const json& size = field(field(m4, "size"), "values");
+    const json& count = field(field(m4, "count"), "values");
     items.push_back(fmt::format("Cortex-M4 (QEMU mps2-an386): the generated C gives the host engine's outputs byte for "
                                 "byte on {} test images; flash {} (model without test data {}), RAM {}; {} "
                                 "instructions per inference.",
-                                integer(dev["images"]), bytes(size["flash"]), bytes(size["model_flash"]), bytes(size["ram"]),
-                                integer(count["inference"])));
+                                integer(dev["images"]), bytes(field(size, "flash")), bytes(field(size, "model_flash")),
+                                bytes(field(size, "ram")), integer(field(count, "inference"))));
   } else {
     items.push_back("Cortex-M4: " + m4.value("status", "not run") +
                     (m4.contains("reason") ? ": " + m4["reason"].get<std::string>() : std::string()));
@@ -432,15 +442,20 @@ void memory_section(Document& d, const json& r) {
   report::Series se{"bytes", {}, {f["float_parameter_bytes"].get<double>(), f["fake_quant_parameter_bytes"].get<double>(),
                                   f["int8_parameter_bytes"].get<double>(), f["int8_arena_bytes"].get<double>(),
                                   g["flash_bytes"].get<double>(), g["ram_bytes"].get<double>()}};
-  if (m4.value("status", "") == "passed" && m4["size"]["values"].contains("model_flash")) {
-    const json& v = m4["size"]["values"];
-    rows.push_back({"Cortex-M4 build: model flash (weights, parameters, code; without main.c's test data)", bytes(v["model_flash"])});
-    rows.push_back({"Cortex-M4 build: RAM (data + bss + reserved stack)", bytes(v["ram"])});
-    rows.push_back({"Cortex-M4 build: code", bytes(v["code"])});
+  const json& m4_size = field(field(m4, "size"), "values");
+  if (m4.value("status", "") == "passed" && field(m4_size, "model_flash").is_number()) {
+    const auto value = [&](const char* key) {
+      const json& v = field(m4_size, key);
+      return v.is_number() ? v.get<double>() : std::nan("");  // a bar chart leaves out what is not finite
+    };
+    rows.push_back({"Cortex-M4 build: model flash (weights, parameters, code; without main.c's test data)",
+                    bytes(field(m4_size, "model_flash"))});
+    rows.push_back({"Cortex-M4 build: RAM (data + bss + reserved stack)", bytes(field(m4_size, "ram"))});
+    rows.push_back({"Cortex-M4 build: code", bytes(field(m4_size, "code"))});
     bars.categories.push_back("M4 model flash");
     bars.categories.push_back("M4 RAM");
-    se.y.push_back(v["model_flash"].get<double>());
-    se.y.push_back(v["ram"].get<double>());
+    se.y.push_back(value("model_flash"));
+    se.y.push_back(value("ram"));
   }
   bars.series.push_back(se);
   d.table({"what", "bytes"}, rows);
@@ -519,15 +534,16 @@ void device_section(Document& d, const json& r) {
     std::vector<std::vector<std::string>> steps;
     for (const char* step : {"run", "size", "count"}) {
       if (!t.contains(step)) continue;
-      steps.push_back({"`" + str(t[step]["command"]) + "`", integer(t[step]["exit_status"]), t[step]["ok"].get<bool>() ? "passed" : "FAILED"});
+      const json& st = t[step];
+      steps.push_back({"`" + str(field(st, "command")) + "`", integer(field(st, "exit_status")),
+                       field(st, "ok") == true ? "passed" : "FAILED"});
     }
     d.table({"command", "exit status", "result"}, steps);
-    if (t.contains("run")) d.preformatted(str(t["run"]["output_tail"]));
-    if (t.contains("count") && !t["count"]["values"].empty()) {
-      const json& v = t["count"]["values"];
+    if (t.contains("run")) d.preformatted(str(field(t["run"], "output_tail")));
+    if (const json& v = field(field(t, "count"), "values"); v.is_object() && !v.empty()) {
       d.paragraph(fmt::format("Instructions per inference on the Cortex-M4 (QEMU TCG plugin, exact): {} for {} MACs, {} "
                               "instructions per MAC.",
-                              integer(v["inference"]), integer(v["macs"]), num(t["instructions_per_mac"], 4)));
+                              integer(field(v, "inference")), integer(field(v, "macs")), num(field(t, "instructions_per_mac"), 4)));
       std::vector<std::vector<std::string>> layers;
       for (const json& l : r["layers"]) {
         const std::string n = str(l["name"]);
@@ -535,9 +551,9 @@ void device_section(Document& d, const json& r) {
       }
       if (!layers.empty()) d.table({"layer", "instructions", "MACs"}, layers);
     }
-    if (t.contains("size") && !t["size"]["values"].empty()) {
+    if (const json& values = field(field(t, "size"), "values"); values.is_object() && !values.empty()) {
       std::vector<std::vector<std::string>> size;
-      for (const auto& [k, v] : t["size"]["values"].items()) size.push_back({k, v.is_number() ? integer(v) : str(v)});
+      for (const auto& [k, v] : values.items()) size.push_back({k, v.is_number() ? integer(v) : str(v)});
       d.table({"size (bytes)", "value"}, size);
     }
   }
