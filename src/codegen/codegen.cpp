@@ -219,7 +219,7 @@ TargetFiles target_files(Target target) {
       add("targets/make/count_report.awk", "target/count_report.awk");
       add("targets/arm/startup.c", "target/startup.c");
       add("targets/arm/mps2.ld", "target/mps2.ld");
-      add("targets/common/mini_libc.c", "target/mini_libc.c");
+      add("targets/common/target_support.c", "target/target_support.c");
       add("targets/qemu/insncount.c", "target/qemu/insncount.c");
       add("targets/qemu/qemu_plugin_api.h", "target/qemu/qemu_plugin_api.h");
       break;
@@ -231,7 +231,7 @@ TargetFiles target_files(Target target) {
       add("targets/riscv/start.S", "target/start.S");
       add("targets/riscv/platform.c", "target/platform.c");
       add("targets/riscv/virt.ld", "target/virt.ld");
-      add("targets/common/mini_libc.c", "target/mini_libc.c");
+      add("targets/common/target_support.c", "target/target_support.c");
       add("targets/qemu/insncount.c", "target/qemu/insncount.c");
       add("targets/qemu/qemu_plugin_api.h", "target/qemu/qemu_plugin_api.h");
       break;

@@ -25,7 +25,7 @@ BUILD := build/$(TARGET)$(VARIANT)$(OPT)$(if $(filter 1,$(PROFILE)),-profile,)
 ELF := $(BUILD)/$(PREFIX).elf
 DEFS := $(if $(filter 1,$(PROFILE)),-D$(MACRO)_PROFILE,)
 OBJ := $(patsubst %.c,$(BUILD)/%.o,model.c main.c $(KERNEL_SRC))
-START_OBJ := $(patsubst %,$(BUILD)/%.o,$(START_SRC) target/mini_libc.c)
+START_OBJ := $(patsubst %,$(BUILD)/%.o,$(START_SRC) target/target_support.c)
 PLUGIN := build/qemu/libinsncount.so
 
 .PHONY: all run size count count-profiled clean

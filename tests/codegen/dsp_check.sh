@@ -35,8 +35,8 @@ for opt in -O2 -Os; do
     fi
     if ! arm-none-eabi-gcc $flags -Wall -Wextra -Werror -fno-tree-loop-distribute-patterns \
             -c "$SRC/targets/arm/startup.c" -o "$WORK/startup.o" ||
-       ! arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$SRC/targets/common/mini_libc.c" \
-            -o "$WORK/mini_libc.o" ||
+       ! arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$SRC/targets/common/target_support.c" \
+            -o "$WORK/target_support.o" ||
        ! arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -nostdlib -nostartfiles \
             -T "$SRC/targets/arm/mps2.ld" -Wl,--gc-sections "$WORK"/*.o -lgcc -o "$elf"; then
         echo "FAIL $opt: link"; failures=$((failures + 1)); continue

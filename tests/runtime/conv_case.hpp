@@ -5,10 +5,12 @@
 // tester with their own Test(seed).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pocket_runtime.h"
@@ -50,6 +52,46 @@ class ConvCase {
   Tester& weight_range(int lo, int hi) { weight_lo_ = lo; weight_hi_ = hi; return self(); }
   // Biases uniform in [-v, v] (default: about the accumulator's RMS).
   Tester& bias_range(int64_t v) { bias_range_ = v; return self(); }
+
+  // A random awkward shape from `rng` (groups 1-3, every padding, stride and clamp, optional
+  // pooling, bias and per-channel multipliers), with at most these many channels per group and this
+  // input size.
+  struct RandomLimits {
+    int32_t in_per_group, out_per_group, height, width;
+  };
+  Tester& random_shape(Random& rng, const RandomLimits& limits) {
+    const int32_t groups = rng.int32(1, 3);
+    const int32_t in_per_group = rng.int32(1, limits.in_per_group);
+    const int32_t out_per_group = rng.int32(1, limits.out_per_group);
+    const int32_t kh = rng.int32(1, 5), kw = rng.int32(1, 5);
+    const int32_t top = rng.int32(0, 3), left = rng.int32(0, 3), bottom = rng.int32(0, 3), right = rng.int32(0, 3);
+    const int32_t height = rng.int32(std::max(1, kh - top - bottom), limits.height);
+    const int32_t width = rng.int32(std::max(1, kw - left - right), limits.width);
+    const int32_t sh = rng.int32(1, 3), sw = rng.int32(1, 3);
+    const int32_t conv_h = (height + top + bottom - kh) / sh + 1;
+    const int32_t conv_w = (width + left + right - kw) / sw + 1;
+    int32_t lo = rng.int32(-128, 127), hi = rng.int32(-128, 127);
+    if (lo > hi) std::swap(lo, hi);
+    if (rng.coin()) { lo = -128; hi = 127; }
+    batches(rng.int32(1, 3))
+        .input_size(height, width)
+        .channels(groups * in_per_group, groups * out_per_group)
+        .groups(groups)
+        .kernel(kh, kw)
+        .stride(sh, sw)
+        .padding(top, left, bottom, right)
+        .zero_points(rng.int32(-128, 127), rng.int32(-128, 127))
+        .clamp(lo, hi)
+        .per_channel(rng.coin())
+        .with_bias(rng.coin())
+        .multiplier_scale(std::exp2(rng.unit() * 8.0 - 4.0));
+    const int32_t pool_choice = rng.int32(0, 2);
+    if (pool_choice != 0) {
+      pool(pool_choice == 1 ? POCKET_POOL_MAX : POCKET_POOL_AVG, rng.int32(1, conv_h), rng.int32(1, conv_w),
+           rng.int32(1, 3), rng.int32(1, 3));
+    }
+    return self();
+  }
 
   std::string describe(uint64_t seed) const {
     std::ostringstream s;

@@ -55,10 +55,10 @@ if have arm-none-eabi-gcc && have qemu-system-arm; then
                arm-none-eabi-gcc $flags $WARN $INCLUDES -DPOCKET_GOLDEN_EXPECTED="$EXPECTED" -c \
                    "$MCU_DIR/target_main.c" -o "$WORK/target_main.o" &&
                arm-none-eabi-gcc $flags -Wall -Wextra -Werror -c "$TARGETS_DIR/arm/startup.c" -o "$WORK/start.o" &&
-               arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/mini_libc.c" -o "$WORK/libc.o" &&
+               arm-none-eabi-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/target_support.c" -o "$WORK/target_support.o" &&
                arm-none-eabi-gcc $flags $WARN $INCLUDES -c "$RUNTIME_DIR"/*.c &&
                arm-none-eabi-gcc $flags -nostdlib -nostartfiles -T "$TARGETS_DIR/arm/mps2.ld" -Wl,--gc-sections \
-                   "$WORK/golden.o" "$WORK/target_main.o" "$WORK/start.o" "$WORK/libc.o" ./pocket_*.o -lgcc -o "$elf"; then
+                   "$WORK/golden.o" "$WORK/target_main.o" "$WORK/start.o" "$WORK/target_support.o" ./pocket_*.o -lgcc -o "$elf"; then
                 run "$core$opt" qemu-system-arm -M "$machine" -nographic -no-reboot \
                     -semihosting-config enable=on,target=native -kernel "$elf"
             else
@@ -84,11 +84,11 @@ if have riscv64-unknown-elf-gcc && have qemu-system-riscv32; then
                "$MCU_DIR/target_main.c" -o "$WORK/target_main.o" &&
            riscv64-unknown-elf-gcc $flags -c "$TARGETS_DIR/riscv/start.S" -o "$WORK/start_s.o" &&
            riscv64-unknown-elf-gcc $flags -Wall -Wextra -Werror -c "$TARGETS_DIR/riscv/platform.c" -o "$WORK/start.o" &&
-           riscv64-unknown-elf-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/mini_libc.c" -o "$WORK/libc.o" &&
+           riscv64-unknown-elf-gcc $flags -fno-tree-loop-distribute-patterns -c "$TARGETS_DIR/common/target_support.c" -o "$WORK/target_support.o" &&
            riscv64-unknown-elf-gcc $flags $WARN $INCLUDES -c "$RUNTIME_DIR"/*.c &&
            riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 -nostdlib -nostartfiles -T "$TARGETS_DIR/riscv/virt.ld" \
                -Wl,--gc-sections -Wl,--no-warn-rwx-segments "$WORK/start_s.o" "$WORK/start.o" "$WORK/golden.o" "$WORK/target_main.o" \
-               "$WORK/libc.o" ./pocket_*.o -lgcc -o "$elf"; then
+               "$WORK/target_support.o" ./pocket_*.o -lgcc -o "$elf"; then
             run "rv32imc$opt" qemu-system-riscv32 -M virt -bios none -cpu lowrisc-ibex -nographic \
                 -no-reboot -kernel "$elf"
         else
